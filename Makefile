@@ -1,0 +1,18 @@
+# The two commands: `make run` (whole stack, embedded engines, generated traffic) and
+# `make test` (the suite, with real engines). Both install what they need first.
+.PHONY: run test lint bench install
+
+install:
+	bash scripts/bootstrap.sh
+
+run: install
+	.venv/bin/touchstream run --demo
+
+test:
+	bash scripts/test.sh
+
+lint: install
+	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+bench: install
+	.venv/bin/python benchmarks/collector.py

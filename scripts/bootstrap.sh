@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Install everything Touchstream needs on a fresh Debian machine: Debian packages
+# (Java 17 for Flink; with --test, ClickHouse 18.16 for the integration tests), a
+# virtual environment in .venv and the pinned Python dependencies. Idempotent and quick
+# when nothing changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=0
+[[ "${1:-}" == "--test" ]] && want_test=1
+
+apt_packages=()
+command -v java >/dev/null 2>&1 || apt_packages+=(openjdk-17-jre-headless)
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || apt_packages+=(python3-venv)
+if (( want_test )); then
+  command -v clickhouse-server >/dev/null 2>&1 || apt_packages+=(clickhouse-server)
+fi
+if (( ${#apt_packages[@]} )); then
+  echo "bootstrap: installing Debian packages: ${apt_packages[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${apt_packages[@]}"
+fi
+
+stamp=.venv/.installed
+if [[ ! -f $stamp || pyproject.toml -nt $stamp ]]; then
+  echo "bootstrap: creating .venv and installing pinned dependencies"
+  python3 -m venv .venv
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e '.[dev]'
+  touch "$stamp"
+fi

@@ -1,0 +1,1 @@
+"""Touchstream: streaming clickstream analytics and in-app precision marketing."""

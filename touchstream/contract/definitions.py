@@ -1,0 +1,90 @@
+"""The tracking plan as data: the event catalogue and the business flows.
+
+Both files are validated at load so that a typo in a definition fails loudly at start,
+never as silently rejected (or silently accepted) traffic.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+HERE = Path(__file__).parent
+CATALOGUE_FILE = HERE / "catalogue.yaml"
+FLOWS_FILE = HERE / "flows.yaml"
+
+PropType = Literal["string", "integer", "number", "boolean", "date"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PropSpec(_Strict):
+    type: PropType
+    required: bool = False
+    enum: Literal["businesses", "flows"] | None = None
+    min: float | None = None
+    max: float | None = None
+
+
+class EventSpec(_Strict):
+    description: str
+    props: dict[str, PropSpec] = Field(default_factory=dict)
+
+
+class Limits(_Strict):
+    max_props: int = Field(gt=0)
+    max_prop_key_chars: int = Field(gt=0)
+    max_prop_string_chars: int = Field(gt=0)
+    max_past_days: int = Field(gt=0)
+    max_future_minutes: int = Field(ge=0)
+
+
+class Flow(_Strict):
+    business: str
+    steps: list[str] = Field(min_length=1)
+
+    @property
+    def last_step(self) -> int:
+        return len(self.steps)
+
+
+class Catalogue(_Strict):
+    version: int
+    limits: Limits
+    channels: list[str] = Field(min_length=1)
+    businesses: list[str] = Field(min_length=1)
+    events: dict[str, EventSpec] = Field(min_length=1)
+    flows: dict[str, Flow] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _cross_check(self) -> Catalogue:
+        for name, flow in self.flows.items():
+            if flow.business not in self.businesses:
+                raise ValueError(f"flow {name!r}: unknown business {flow.business!r}")
+        for name, spec in self.events.items():
+            for prop, p in spec.props.items():
+                if p.enum and p.type != "string":
+                    raise ValueError(f"event {name!r} prop {prop!r}: enum needs type string")
+        return self
+
+    def allowed(self, enum: str) -> frozenset[str]:
+        return frozenset(self.businesses if enum == "businesses" else self.flows)
+
+
+def load_catalogue(catalogue_file: Path = CATALOGUE_FILE, flows_file: Path = FLOWS_FILE) -> Catalogue:
+    """Load and validate both definition files; raises ``pydantic.ValidationError``."""
+    raw = yaml.safe_load(catalogue_file.read_text(encoding="utf-8"))
+    raw["flows"] = yaml.safe_load(flows_file.read_text(encoding="utf-8"))["flows"]
+    return Catalogue.model_validate(raw)
+
+
+@cache
+def default_catalogue() -> Catalogue:
+    """The shipped catalogue, loaded once per process."""
+    return load_catalogue()
