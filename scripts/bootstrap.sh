@@ -10,7 +10,7 @@ want_test=0
 [[ "${1:-}" == "--test" ]] && want_test=1
 
 apt_packages=()
-command -v java >/dev/null 2>&1 || apt_packages+=(openjdk-17-jre-headless)
+command -v javac >/dev/null 2>&1 || apt_packages+=(openjdk-17-jdk-headless)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || apt_packages+=(python3-venv)
 if (( want_test )); then
   command -v clickhouse-server >/dev/null 2>&1 || apt_packages+=(clickhouse-server)

@@ -1,0 +1,3 @@
+from touchstream.cli import app
+
+app(prog_name="touchstream")

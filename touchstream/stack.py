@@ -1,0 +1,194 @@
+"""Run the whole stack on one machine: each service a child process, stopped by PID.
+
+``touchstream run`` is what ``make run`` calls. Services are started as
+``python -m touchstream <service>`` in their own process groups so one Ctrl-C (or a crash
+of this supervisor) never leaves an orphan behind, and each logs to
+``$TOUCHSTREAM_HOME/logs/<service>.log``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import requests
+from rich.console import Console
+from rich.table import Table
+
+from touchstream.config import Settings
+
+logger = logging.getLogger(__name__)
+console = Console()
+
+
+@dataclass
+class Service:
+    """One child process of the stack and how to tell that it is ready."""
+
+    name: str
+    args: list[str]
+    ready: Callable[[], bool]
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    def start(self, settings: Settings) -> None:
+        logs = settings.home / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        log = open(logs / f"{self.name}.log", "ab")  # noqa: SIM115 - handed to the child
+        env = {**os.environ, **settings_env(settings)}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "touchstream", *self.args],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+        log.close()
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """SIGTERM the service's process group, SIGKILL it if it lingers."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+            try:
+                os.killpg(self.process.pid, sig)
+            except ProcessLookupError:
+                return
+            try:
+                self.process.wait(wait)
+                return
+            except subprocess.TimeoutExpired:
+                logger.warning("%s did not stop after %s; escalating", self.name, sig.name)
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment that makes a child process resolve exactly these settings."""
+    env = {
+        "TOUCHSTREAM_HOME": str(settings.home),
+        "TOUCHSTREAM_WAREHOUSE_URL": settings.warehouse_url,
+        "TOUCHSTREAM_EVENT_LOG": str(settings.event_log),
+        "TOUCHSTREAM_QUARANTINE_LOG": str(settings.quarantine_log),
+        "TOUCHSTREAM_HOST": settings.host,
+        "TOUCHSTREAM_COLLECTOR_PORT": str(settings.collector_port),
+        "TOUCHSTREAM_WAREHOUSE_PORT": str(settings.warehouse_port),
+        "TOUCHSTREAM_TOUCHPOINTS_PORT": str(settings.touchpoints_port),
+        "TOUCHSTREAM_UI_PORT": str(settings.ui_port),
+    }
+    if settings.redis_url:
+        env["TOUCHSTREAM_REDIS_URL"] = settings.redis_url
+    return env
+
+
+def _http_ok(url: str) -> Callable[[], bool]:
+    def check() -> bool:
+        try:
+            return requests.get(url, timeout=1).status_code == 200
+        except requests.RequestException:
+            return False
+
+    return check
+
+
+def stack_services(settings: Settings) -> list[Service]:
+    """The services of the embedded stack, in start order."""
+    return [
+        Service("warehouse", ["warehouse"], ready=settings.warehouse_owner_file.exists),
+        Service("collector", ["collector"], ready=_http_ok(f"{settings.collector_url}/healthz")),
+    ]
+
+
+def wait_ready(service: Service, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not service.alive():
+            raise RuntimeError(f"{service.name} exited; see its log under logs/{service.name}.log")
+        if service.ready():
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"{service.name} not ready after {timeout:.0f}s")
+
+
+def run_stack(
+    settings: Settings, *, demo: bool, users: int, days: int, seed: int, exit_after_demo: bool = False
+) -> None:
+    """Start every service, optionally replay demo traffic, then run until interrupted."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    services = stack_services(settings)
+    stopping = False
+
+    def on_signal(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        for service in services:
+            console.print(f"starting [bold]{service.name}[/bold] …")
+            service.start(settings)
+            wait_ready(service)
+        console.print(f"stack up under {settings.home}; collector at {settings.collector_url}")
+        if demo:
+            _run_demo(settings, users=users, days=days, seed=seed)
+        if exit_after_demo:
+            return
+        console.print("running; Ctrl-C stops every service")
+        while not stopping:
+            for service in services:
+                if not service.alive():
+                    raise RuntimeError(f"{service.name} died; see {settings.home}/logs/{service.name}.log")
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for service in reversed(services):
+            service.stop()
+        console.print("stack stopped")
+
+
+def _run_demo(settings: Settings, *, users: int, days: int, seed: int) -> None:
+    from touchstream.traffic.generate import write_world
+    from touchstream.traffic.send import send_file
+
+    traffic = settings.home / "demo" / f"traffic-u{users}-d{days}-s{seed}.jsonl"
+    if not traffic.exists():
+        traffic.parent.mkdir(parents=True, exist_ok=True)
+        console.print(f"generating demo traffic: {users} users x {days} days (seed {seed})")
+        write_world(traffic, users=users, days=days, seed=seed)
+    report = send_file(traffic, settings.collector_url)
+    console.print(report)
+    _wait_loaded(settings, expected=report.accepted)
+    _print_summary(settings)
+
+
+def _wait_loaded(settings: Settings, expected: int, timeout: float = 300.0) -> None:
+    """Poll the warehouse until the events the collector accepted are queryable."""
+    from warehouse.client import run_query
+
+    deadline = time.monotonic() + timeout
+    loaded = 0
+    while time.monotonic() < deadline:
+        loaded = int(run_query(settings, "SELECT count() FROM events").rows[0][0])
+        if loaded >= expected:
+            console.print(f"warehouse holds {loaded} events")
+            return
+        time.sleep(1.0)
+    raise TimeoutError(f"warehouse holds {loaded} of {expected} events after {timeout:.0f}s")
+
+
+def _print_summary(settings: Settings) -> None:
+    from warehouse.client import run_query
+
+    result = run_query(settings, "SELECT channel, count() AS events FROM events GROUP BY channel ORDER BY channel")
+    table = Table(*result.columns, title="events by channel")
+    for row in result.rows:
+        table.add_row(*(str(v) for v in row))
+    console.print(table)
+    console.print('try: touchstream sql "SELECT event, count() FROM events GROUP BY event ORDER BY 2 DESC"')
