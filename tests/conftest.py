@@ -8,6 +8,7 @@ from touchstream.config import Settings, load_settings
 
 pytest_plugins = [
     "tests.fixtures.ports",
+    "tests.fixtures.clickhouse",
 ]
 
 

@@ -23,7 +23,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def _settings(ctx: typer.Context) -> Settings:
@@ -78,10 +78,15 @@ def warehouse(
     port: Annotated[int | None, typer.Option(help="Query endpoint port [env TOUCHSTREAM_WAREHOUSE_PORT].")] = None,
 ) -> None:
     """Own the warehouse: apply migrations, run the loader, serve read-only queries on loopback."""
+    from warehouse.base import WarehouseError
     from warehouse.owner import serve
 
     s = _settings(ctx).with_overrides(warehouse_port=port)
-    serve(s, port=s.warehouse_port)
+    try:
+        serve(s, port=s.warehouse_port)
+    except WarehouseError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
 
 
 @app.command()

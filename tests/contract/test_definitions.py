@@ -14,9 +14,8 @@ from touchstream.contract.definitions import CATALOGUE_FILE, FLOWS_FILE
 
 def test_shipped_definitions_load() -> None:
     catalogue = load_catalogue()
-    assert {"broadband_renewal", "plan_upgrade", "data_pack_order", "topup", "number_card_order", "handset_order"} <= set(
-        catalogue.flows
-    )
+    expected = {"broadband_renewal", "plan_upgrade", "data_pack_order", "topup", "number_card_order", "handset_order"}
+    assert expected <= set(catalogue.flows)
     assert catalogue.flows["plan_upgrade"].steps == ["choose_plan", "choose_upgrade_tier", "confirm"]
     assert catalogue.channels == ["web", "app", "wechat"]
 

@@ -1,0 +1,1 @@
+"""Embedded backend: ClickHouse in-process through chDB."""

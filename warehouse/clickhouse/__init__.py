@@ -1,0 +1,1 @@
+"""Server backend: a ClickHouse server over the native protocol (clickhouse-driver)."""

@@ -1,0 +1,51 @@
+"""Run a read query wherever the warehouse is: a server, an owner process, or the directory."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import orjson
+import requests
+
+from touchstream.config import Settings
+from warehouse.base import QueryResult, WarehouseError, to_utc_datetime
+from warehouse.connect import connect
+from warehouse.migrations import migrate
+from warehouse.readonly import check_read_only
+
+
+def live_owner(settings: Settings) -> dict[str, Any] | None:
+    """The advertised owner of the embedded warehouse, if its process is alive."""
+    try:
+        owner = orjson.loads(settings.warehouse_owner_file.read_bytes())
+        os.kill(int(owner["pid"]), 0)
+    except (OSError, ValueError, KeyError):
+        return None
+    return owner
+
+
+def run_query(settings: Settings, sql: str, timeout: float = 60.0) -> QueryResult:
+    statement = check_read_only(sql)
+    owner = live_owner(settings) if settings.warehouse_url.startswith("chdb:") else None
+    if owner is None:
+        with connect(settings.warehouse_url) as warehouse:
+            if settings.warehouse_url.startswith("chdb:"):
+                migrate(warehouse)
+            return warehouse.query(statement)
+    try:
+        response = requests.post(
+            f"http://{owner['host']}:{owner['port']}/query", data=statement.encode(), timeout=timeout
+        )
+    except requests.RequestException as exc:
+        raise WarehouseError(f"the warehouse owner (pid {owner['pid']}) did not answer: {exc}") from exc
+    body = orjson.loads(response.content)
+    if response.status_code != 200:
+        raise WarehouseError(body.get("error", response.text))
+    types = body["types"]
+    is_time = [t.startswith("DateTime") for t in types]
+    rows = [
+        tuple(to_utc_datetime(v) if timed and v is not None else v for timed, v in zip(is_time, r, strict=True))
+        for r in body["rows"]
+    ]
+    return QueryResult(columns=body["columns"], types=types, rows=rows)
