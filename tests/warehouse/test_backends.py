@@ -23,8 +23,14 @@ def test_migrations_are_idempotent(warehouse_url: str) -> None:
 
 
 def test_rows_round_trip_with_materialized_props(wh: Warehouse) -> None:
-    wh.insert("events_raw", [event_row(record("e1", props={"flow": "plan_upgrade", "step": 2, "business": "plan",
-                                                           "amount": 19.5, "vip": True}))])
+    wh.insert(
+        "events_raw",
+        [
+            event_row(
+                record("e1", props={"flow": "plan_upgrade", "step": 2, "business": "plan", "amount": 19.5, "vip": True})
+            )
+        ],
+    )
     result = wh.query("SELECT event_id, ts, business, flow, step, amount, prop_keys, prop_values FROM events")
     assert result.columns == ["event_id", "ts", "business", "flow", "step", "amount", "prop_keys", "prop_values"]
     (row,) = result.rows
@@ -55,15 +61,26 @@ def test_analyst_queries_run(wh: Warehouse, path) -> None:
     rows = []
     for user, steps in (("a", 3), ("b", 2), ("c", 1)):
         for step in range(1, steps + 1):
-            rows.append(event_row(record(f"{user}{step}", user=user, ts=ts + step * 1000,
-                                         props={"flow": "plan_upgrade", "step": step, "business": "plan"})))
+            rows.append(
+                event_row(
+                    record(
+                        f"{user}{step}",
+                        user=user,
+                        ts=ts + step * 1000,
+                        props={"flow": "plan_upgrade", "step": step, "business": "plan"},
+                    )
+                )
+            )
     wh.insert("events_raw", rows)
     (statement,) = split_statements(path.read_text())
     result = wh.query(statement)
     assert result.rows
     if path.stem == "step_dropoff":
-        assert [(r[0], r[1], r[2]) for r in result.rows] == [("plan_upgrade", 1, 3), ("plan_upgrade", 2, 2),
-                                                             ("plan_upgrade", 3, 1)]
+        assert [(r[0], r[1], r[2]) for r in result.rows] == [
+            ("plan_upgrade", 1, 3),
+            ("plan_upgrade", 2, 2),
+            ("plan_upgrade", 3, 1),
+        ]
         assert [float(r[3]) for r in result.rows] == [0.0, 33.3, 50.0]
     if path.stem == "flow_funnel":
         assert sorted((r[1], r[2]) for r in result.rows) == [(1, 1), (2, 1), (3, 1)]

@@ -56,7 +56,10 @@ def test_a_second_opener_gets_a_clear_message(owner: Settings) -> None:
     # a second `touchstream warehouse` process: one clear line, no stack trace
     out = subprocess.run(
         [sys.executable, "-m", "touchstream", "warehouse", "--port", str(free_port())],
-        env={**os.environ, **settings_env(owner)}, capture_output=True, text=True, timeout=60,
+        env={**os.environ, **settings_env(owner)},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert out.returncode == 1
     assert "is open in process" in out.stderr
@@ -67,8 +70,11 @@ def test_owner_endpoint_is_read_only(owner: Settings) -> None:
     info = live_owner(owner)
     assert info is not None
     url = f"http://{info['host']}:{info['port']}/query"
-    for statement in ("DROP TABLE events_raw", "INSERT INTO loaded_files VALUES ('x','y',1,0,now())",
-                      "SELECT 1; DROP TABLE events_raw"):
+    for statement in (
+        "DROP TABLE events_raw",
+        "INSERT INTO loaded_files VALUES ('x','y',1,0,now())",
+        "SELECT 1; DROP TABLE events_raw",
+    ):
         response = requests.post(url, data=statement, timeout=10)
         assert response.status_code == 403, statement
         assert "error" in response.json()
@@ -80,7 +86,10 @@ def test_owner_endpoint_is_read_only(owner: Settings) -> None:
 def test_cli_sql_prints_through_the_owner(owner: Settings) -> None:
     out = subprocess.run(
         [sys.executable, "-m", "touchstream", "sql", "SELECT 1 + 1 AS two", "--json"],
-        env={**os.environ, **settings_env(owner)}, capture_output=True, text=True, timeout=60,
+        env={**os.environ, **settings_env(owner)},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert out.returncode == 0, out.stderr
     assert orjson.loads(out.stdout) == [{"two": 2}]

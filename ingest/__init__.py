@@ -1,0 +1,1 @@
+"""The event collector: validates, enriches and durably logs tracked events."""
