@@ -1,0 +1,188 @@
+"""Collector throughput: events/s acknowledged durably, and ack latency, vs. bare Flask.
+
+    .venv/bin/python benchmarks/collector.py [--seconds 10] [--batch 50]
+
+Starts the real collector (gunicorn, gthread) on a free loopback port with a temporary
+event log, drives it with batches of valid events from separate load-generator processes,
+then does the same against a bare Flask endpoint under identical gunicorn settings that only
+parses the body. Prints one JSON line; the ratio is what to compare across machines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.loadgen import run_load  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"nothing listens on {port}")
+
+
+def bodies(batch: int, count: int = 64) -> list[bytes]:
+    now = int(time.time() * 1000)
+    out = []
+    for b in range(count):
+        events = [
+            {
+                "event_id": f"bench-{b}-{i}",
+                "user_id": f"u{(b * batch + i) % 5000}",
+                "channel": ("app", "web", "wechat")[i % 3],
+                "event": "flow_step",
+                "ts": now - i,
+                "session_id": f"s{b}",
+                "page": "/plan/upgrade",
+                "props": {"flow": "plan_upgrade", "step": 1 + i % 3, "business": "plan"},
+            }
+            for i in range(batch)
+        ]
+        out.append(orjson.dumps(events))
+    return out
+
+
+def serve_bare(port: int, workers: int, threads: int) -> None:
+    """A Flask endpoint that only parses the body: the ceiling the collector is compared with."""
+    from flask import Flask, Response, request
+
+    from ingest.serve import _Gunicorn
+
+    def make_app() -> Flask:
+        app = Flask("bare")
+
+        @app.post("/v1/collect")
+        def collect() -> Response:
+            batch = orjson.loads(request.get_data())
+            return Response(orjson.dumps({"accepted": len(batch), "rejected": []}), mimetype="application/json")
+
+        return app
+
+    _Gunicorn(
+        {
+            "bind": f"127.0.0.1:{port}",
+            "workers": workers,
+            "threads": threads,
+            "worker_class": "gthread",
+            "keepalive": 30,
+            "loglevel": "warning",
+        },
+        make_app,
+    ).run()
+
+
+def measure(cmd: list[str], port: int, args: argparse.Namespace, env: dict[str, str]) -> dict[str, float]:
+    server = subprocess.Popen(cmd, env=env, start_new_session=True, stdout=subprocess.DEVNULL)
+    try:
+        wait_port(port)
+        run_load(port, "/v1/collect", bodies(args.batch, 4), args.batch, processes=1, threads=2, seconds=1.0)  # warm up
+        result = run_load(
+            port,
+            "/v1/collect",
+            bodies(args.batch),
+            args.batch,
+            processes=args.client_processes,
+            threads=args.client_threads,
+            seconds=args.seconds,
+        )
+        return result.summary()
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--batch", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--client-processes", type=int, default=2)
+    parser.add_argument("--client-threads", type=int, default=4)
+    parser.add_argument("--serve-bare", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_bare:
+        serve_bare(args.serve_bare, args.workers, args.threads)
+        return
+    with tempfile.TemporaryDirectory(prefix="ts-bench-") as home:
+        env = {**os.environ, "TOUCHSTREAM_HOME": home, "PYTHONPATH": str(ROOT)}
+        port = free_port()
+        collector = measure(
+            [
+                sys.executable,
+                "-m",
+                "touchstream",
+                "collector",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+                "--threads",
+                str(args.threads),
+            ],
+            port,
+            args,
+            env,
+        )
+        logged = sum(sum(1 for _ in p.open("rb")) for p in Path(home, "events").glob("*seg-*.jsonl"))
+        port = free_port()
+        bare = measure(
+            [
+                sys.executable,
+                __file__,
+                "--serve-bare",
+                str(port),
+                "--workers",
+                str(args.workers),
+                "--threads",
+                str(args.threads),
+            ],
+            port,
+            args,
+            env,
+        )
+    print(
+        orjson.dumps(
+            {
+                "benchmark": "collector",
+                "batch": args.batch,
+                "seconds": args.seconds,
+                "workers": args.workers,
+                "threads": args.threads,
+                "cores": os.cpu_count(),
+                "load_avg_1m": round(os.getloadavg()[0], 2),
+                "collector": collector,
+                "events_in_log": logged,
+                "bare_flask": bare,
+                "ratio_vs_bare": round(collector["events_per_s"] / bare["events_per_s"], 3)
+                if bare["events_per_s"]
+                else None,
+            }
+        ).decode()
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+"""`touchstream run --demo` (what `make run` runs): up, queryable while up, and stopped cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import orjson
+import pytest
+
+from tests.fixtures.ports import free_port, port_open, wait_until
+from touchstream.config import load_settings
+from touchstream.stack import settings_env
+
+pytestmark = pytest.mark.integration
+
+
+def test_demo_stack_answers_sql_while_running(tmp_path: Path) -> None:
+    settings = load_settings(env={}, home=tmp_path / "home", collector_port=free_port(), warehouse_port=free_port())
+    env = {**os.environ, **settings_env(settings)}
+    log = tmp_path / "run.log"
+    with log.open("wb") as out:
+        stack = subprocess.Popen(
+            [sys.executable, "-m", "touchstream", "run", "--demo", "--users", "150", "--days", "2", "--seed", "3"],
+            env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    try:
+        wait_until(lambda: b"running; Ctrl-C" in log.read_bytes() or stack.poll() is not None, 180, "demo to load")
+        assert stack.poll() is None, log.read_text()
+        out = subprocess.run(
+            [sys.executable, "-m", "touchstream", "sql", "SELECT channel, count() AS n FROM events GROUP BY channel",
+             "--json"],
+            env=env, capture_output=True, text=True, timeout=60,
+        )
+        assert out.returncode == 0, out.stderr
+        got = {row["channel"]: row["n"] for row in orjson.loads(out.stdout)}
+        (traffic,) = (settings.home / "demo").glob("traffic-*.jsonl")
+        expected = Counter(orjson.loads(line)["channel"] for line in traffic.read_bytes().splitlines())
+        assert got == dict(expected)
+    finally:
+        os.killpg(stack.pid, signal.SIGTERM)
+        stack.wait(60)
+    assert not port_open(settings.collector_port)
+    assert not settings.warehouse_owner_file.exists()
