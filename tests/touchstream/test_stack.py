@@ -26,15 +26,27 @@ def test_demo_stack_answers_sql_while_running(tmp_path: Path) -> None:
     with log.open("wb") as out:
         stack = subprocess.Popen(
             [sys.executable, "-m", "touchstream", "run", "--demo", "--users", "150", "--days", "2", "--seed", "3"],
-            env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     try:
         wait_until(lambda: b"running; Ctrl-C" in log.read_bytes() or stack.poll() is not None, 180, "demo to load")
         assert stack.poll() is None, log.read_text()
         out = subprocess.run(
-            [sys.executable, "-m", "touchstream", "sql", "SELECT channel, count() AS n FROM events GROUP BY channel",
-             "--json"],
-            env=env, capture_output=True, text=True, timeout=60,
+            [
+                sys.executable,
+                "-m",
+                "touchstream",
+                "sql",
+                "SELECT channel, count() AS n FROM events GROUP BY channel",
+                "--json",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert out.returncode == 0, out.stderr
         got = {row["channel"]: row["n"] for row in orjson.loads(out.stdout)}

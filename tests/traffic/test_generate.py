@@ -23,8 +23,8 @@ def world_events() -> list[dict]:
 
 def test_same_arguments_same_bytes(tmp_path: Path) -> None:
     a = write_world(tmp_path / "a.jsonl", users=200, days=2, seed=5, start_ms=START)
-    b = write_world(tmp_path / "b.jsonl", users=200, days=2, seed=5, start_ms=START)
-    c = write_world(tmp_path / "c.jsonl", users=200, days=2, seed=6, start_ms=START)
+    write_world(tmp_path / "b.jsonl", users=200, days=2, seed=5, start_ms=START)
+    write_world(tmp_path / "c.jsonl", users=200, days=2, seed=6, start_ms=START)
     assert a.events > 1000
     assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
     assert (tmp_path / "a.jsonl").read_bytes() != (tmp_path / "c.jsonl").read_bytes()
@@ -85,8 +85,11 @@ def test_shares_bring_visits_by_other_users(world_events: list[dict]) -> None:
 
 def test_completed_flows_mostly_end_in_an_order(world_events: list[dict]) -> None:
     orders = [e for e in world_events if e["event"] == "order_success"]
-    last_steps = [e for e in world_events if e["event"] == "flow_step"
-                  and e["props"]["step"] == default_catalogue().flows[e["props"]["flow"]].last_step]
+    last_steps = [
+        e
+        for e in world_events
+        if e["event"] == "flow_step" and e["props"]["step"] == default_catalogue().flows[e["props"]["flow"]].last_step
+    ]
     assert 0.85 < len(orders) / len(last_steps) <= 1.0
 
 
@@ -95,7 +98,7 @@ def test_a_bad_world_file_fails_with_a_clear_error(tmp_path: Path) -> None:
     data["flows"]["behaviour"]["plan_upgrade"]["continue"] = [0.5]
     path = tmp_path / "world.yaml"
     path.write_text(yaml.safe_dump(data))
-    with pytest.raises(ValidationError, match="plan_upgrade.continue: needs 2 transitions"):
+    with pytest.raises(ValidationError, match=r"plan_upgrade\.continue: needs 2 transitions"):
         load_world(path)
     data = yaml.safe_load(WORLD_FILE.read_text())
     data["business_interest"]["spaceships"] = 1

@@ -47,8 +47,10 @@ class FakeCollector:
                 self.received.extend(batch)
                 for event in batch:
                     self.user_agents.setdefault(event["channel"], set()).add(request.headers["User-Agent"])
-            return Response(orjson.dumps({"accepted": len(batch) - len(rejected), "rejected": rejected}),
-                            mimetype="application/json")
+            return Response(
+                orjson.dumps({"accepted": len(batch) - len(rejected), "rejected": rejected}),
+                mimetype="application/json",
+            )
 
         self.port = free_port()
         self.server = make_server("127.0.0.1", self.port, app, threaded=True)
