@@ -47,8 +47,8 @@ def test_every_catalogue_event_has_a_valid_example(validator: EventValidator) ->
         "flow_step": {"flow": "plan_upgrade", "step": 3, "business": "plan"},
         "order_success": {"business": "plan", "product": "5g-199", "flow": "plan_upgrade", "amount": 199.0},
         "share": {"business": "broadband", "campaign": "bb-renew", "share_id": "s1"},
-        "touchpoint_exposure": {"slot": "banner", "campaign": "c", "content_id": "x", "decision_id": "d"},
-        "touchpoint_click": {"slot": "banner", "campaign": "c", "content_id": "x", "decision_id": "d"},
+        "touchpoint_exposure": {"slot": "app.banner", "campaign": "c", "content_id": "x", "decision_id": "d"},
+        "touchpoint_click": {"slot": "app.banner", "campaign": "c", "content_id": "x", "decision_id": "d"},
         "data_usage": {"used_pct": 82.5},
         "topup": {"amount": 50},
         "balance_low": {"balance": 3.2},
@@ -100,3 +100,9 @@ def test_rejections_say_why(validator: EventValidator, overrides: dict[str, obje
 def test_non_object_is_rejected(validator: EventValidator) -> None:
     with pytest.raises(EventRejected, match="must be a JSON object"):
         validator.validate(["not", "an", "event"], NOW)
+
+
+def test_touchpoint_slot_must_be_a_known_slot(validator: EventValidator) -> None:
+    props = {"slot": "moon.billboard", "campaign": "c", "content_id": "x", "decision_id": "d"}
+    with pytest.raises(EventRejected, match="not a known slot"):
+        validator.validate(event(event="touchpoint_click", props=props), NOW)

@@ -1,4 +1,4 @@
-"""The tracking plan as data: the event catalogue and the business flows.
+"""The tracking plan as data: the event catalogue, the business flows and the touchpoint slots.
 
 Both files are validated at load so that a typo in a definition fails loudly at start,
 never as silently rejected (or silently accepted) traffic.
@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 HERE = Path(__file__).parent
 CATALOGUE_FILE = HERE / "catalogue.yaml"
 FLOWS_FILE = HERE / "flows.yaml"
+SLOTS_FILE = HERE / "slots.yaml"
 
 PropType = Literal["string", "integer", "number", "boolean", "date"]
 
@@ -27,7 +28,7 @@ class _Strict(BaseModel):
 class PropSpec(_Strict):
     type: PropType
     required: bool = False
-    enum: Literal["businesses", "flows"] | None = None
+    enum: Literal["businesses", "flows", "slots"] | None = None
     min: float | None = None
     max: float | None = None
 
@@ -54,6 +55,16 @@ class Flow(_Strict):
         return len(self.steps)
 
 
+SlotKind = Literal["login_popup", "precision_floor", "banner", "floating_icon", "reminder", "associated_recommendation"]
+
+
+class Slot(_Strict):
+    channel: str
+    kind: SlotKind
+    key: bool = False
+    capacity: int = Field(ge=1)
+
+
 class Catalogue(_Strict):
     version: int
     limits: Limits
@@ -61,12 +72,16 @@ class Catalogue(_Strict):
     businesses: list[str] = Field(min_length=1)
     events: dict[str, EventSpec] = Field(min_length=1)
     flows: dict[str, Flow] = Field(default_factory=dict)
+    slots: dict[str, Slot] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _cross_check(self) -> Catalogue:
         for name, flow in self.flows.items():
             if flow.business not in self.businesses:
                 raise ValueError(f"flow {name!r}: unknown business {flow.business!r}")
+        for name, slot in self.slots.items():
+            if slot.channel not in self.channels:
+                raise ValueError(f"slot {name!r}: unknown channel {slot.channel!r}")
         for name, spec in self.events.items():
             for prop, p in spec.props.items():
                 if p.enum and p.type != "string":
@@ -74,13 +89,20 @@ class Catalogue(_Strict):
         return self
 
     def allowed(self, enum: str) -> frozenset[str]:
-        return frozenset(self.businesses if enum == "businesses" else self.flows)
+        return frozenset({"businesses": self.businesses, "flows": self.flows, "slots": self.slots}[enum])
+
+    @property
+    def key_slots(self) -> list[str]:
+        return [name for name, slot in self.slots.items() if slot.key]
 
 
-def load_catalogue(catalogue_file: Path = CATALOGUE_FILE, flows_file: Path = FLOWS_FILE) -> Catalogue:
-    """Load and validate both definition files; raises ``pydantic.ValidationError``."""
+def load_catalogue(
+    catalogue_file: Path = CATALOGUE_FILE, flows_file: Path = FLOWS_FILE, slots_file: Path = SLOTS_FILE
+) -> Catalogue:
+    """Load and validate the definition files; raises ``pydantic.ValidationError``."""
     raw = yaml.safe_load(catalogue_file.read_text(encoding="utf-8"))
     raw["flows"] = yaml.safe_load(flows_file.read_text(encoding="utf-8"))["flows"]
+    raw["slots"] = yaml.safe_load(slots_file.read_text(encoding="utf-8"))["slots"]
     return Catalogue.model_validate(raw)
 
 

@@ -36,7 +36,7 @@ class EventValidator:
         self.catalogue = catalogue
         self.limits = catalogue.limits
         self.channels = frozenset(catalogue.channels)
-        self._enums = {name: catalogue.allowed(name) for name in ("businesses", "flows")}
+        self._enums = {name: catalogue.allowed(name) for name in ("businesses", "flows", "slots")}
         self._specs: dict[str, tuple[dict[str, PropSpec], frozenset[str]]] = {
             name: (spec.props, frozenset(k for k, p in spec.props.items() if p.required))
             for name, spec in catalogue.events.items()

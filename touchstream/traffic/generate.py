@@ -71,6 +71,9 @@ class _WorldGenerator:
         self.flows_by_business: dict[str, list[str]] = {}
         for name in world.flows.behaviour:
             self.flows_by_business.setdefault(self.catalogue.flows[name].business, []).append(name)
+        self.slots_by_channel: dict[str, list[str]] = {}
+        for name, slot in self.catalogue.slots.items():
+            self.slots_by_channel.setdefault(slot.channel, []).append(name)
         self.profiles = [self._profile(i) for i in range(users)]
 
     def _profile(self, index: int) -> UserProfile:
@@ -190,7 +193,7 @@ class _UserDay:
             at = tick()
             if at is None:
                 return
-            slot, campaign = rng.choice(tp.slots), rng.choice(tp.campaigns)
+            slot, campaign = rng.choice(self.gen.slots_by_channel[channel]), rng.choice(tp.campaigns)
             props = {
                 "slot": slot,
                 "campaign": campaign,

@@ -69,7 +69,6 @@ class Shares(_Strict):
 class Touchpoints(_Strict):
     exposures_per_session: list[int]
     click_prob: Probability = Field(ge=0, le=1)
-    slots: list[str] = Field(min_length=1)
     campaigns: list[str] = Field(min_length=1)
 
 

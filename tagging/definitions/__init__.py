@@ -1,0 +1,1 @@
+"""Data only: the shipped tag and slot definitions (YAML), loaded by tagging.catalogue."""
