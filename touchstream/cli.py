@@ -152,6 +152,51 @@ def send(
 
 
 @app.command()
+def pipeline(ctx: typer.Context) -> None:
+    """Run the streaming job on the event log; resumes from the latest checkpoint or savepoint."""
+    from flink_jobs.cli_entry import run_pipeline
+
+    run_pipeline(_settings(ctx))
+
+
+@app.command()
+def backfill(
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Argument(help="Event-log files (JSON lines) to process, bounded.")],
+) -> None:
+    """Process event files as a bounded batch job (history, tests): same code as the pipeline."""
+    missing = [str(f) for f in files if not f.exists()]
+    if missing:
+        err_console.print(f"[red]error:[/red] no such file(s): {', '.join(missing)}")
+        raise typer.Exit(2)
+    from flink_jobs.cli_entry import run_backfill
+
+    run_backfill(_settings(ctx), [f.resolve() for f in files])
+
+
+@app.command()
+def tags(
+    ctx: typer.Context,
+    user_id: Annotated[str, typer.Argument(help="The user whose live profile to show.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show a user's live profile: behaviour tags and business state, from Redis."""
+    from tagging.profiles import read_profile
+
+    profile = read_profile(_settings(ctx), user_id)
+    if as_json:
+        sys.stdout.write(orjson.dumps(profile, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
+    from rich.table import Table
+
+    table = Table("tag", "set at", "expires at", title=f"profile of {user_id}")
+    for tag in profile["tags"]:
+        table.add_row(tag["tag"], str(tag.get("set_at")), str(tag.get("expires_at")))
+    console.print(table)
+    console.print(profile["state"])
+
+
+@app.command()
 def run(
     ctx: typer.Context,
     demo: Annotated[bool, typer.Option(help="Generate traffic and replay it into the stack.")] = False,
