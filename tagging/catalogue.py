@@ -1,14 +1,26 @@
 """Tag definitions as data: ``definitions/*.yaml`` loaded and validated into a catalogue.
 
-Validation is strict (unknown keys, families, businesses, flows or slots are errors) and
-every error names the file and the tag, so a bad edit is found at load, never as tags that
-silently stop changing.
+A file has optional per-family defaults and a list of tags::
+
+    families:
+      browser: {min_views: 3, window_days: 7}
+    tags:
+      - name: browser:plan              # family:subject
+        description: ...
+      - name: browser:plan/hot          # family:subject/variant: same family, other params
+        params: {min_views: 5, window_days: 1}
+
+A tag's parameters are the family's built-in defaults, overridden by ``families``, then by
+its own ``params``. Subjects are checked against the event contract (flows, business
+lines, key slots). Validation is strict and every error names the file and the tag, so a
+bad edit fails at load, never as tags that silently stop changing.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,13 +28,13 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from tagging.families import FAMILIES, FamilyParams
+from tagging.families import FAMILIES, ChurnParams, FamilyParams
 from touchstream.contract import Catalogue, default_catalogue
 
 logger = logging.getLogger(__name__)
 
 DEFINITIONS_DIR = Path(__file__).parent / "definitions"
-SLOTS_FILE = "slots.yaml"
+NAME_RE = re.compile(r"^(?P<family>[a-z_]+)(?::(?P<subject>[A-Za-z0-9_.\-]+))?(?:/(?P<variant>[a-z0-9_]+))?$")
 
 
 class TagDefinitionError(ValueError):
@@ -33,30 +45,20 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class SlotSpec(_Strict):
-    channels: list[str] = Field(min_length=1)
-    key: bool = False
-    description: str = ""
-
-
-class _SlotsFile(_Strict):
-    slots: dict[str, SlotSpec] = Field(min_length=1)
-
-
 class _TagEntry(_Strict):
-    family: str
-    subject: str | None = None
-    subjects: list[str] | None = None
+    name: str
     description: str = ""
     params: dict[str, Any] = Field(default_factory=dict)
 
 
 class _TagsFile(_Strict):
-    tags: list[_TagEntry] = Field(min_length=1)
+    families: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    tags: list[_TagEntry] = Field(default_factory=list)
 
 
 class TagDefinition(_Strict):
-    """One tag: ``name`` is ``family:subject`` (just ``family`` when it has no subject)."""
+    """One tag: ``name`` is ``family:subject`` (``family`` alone when it has no subject),
+    optionally followed by ``/variant``."""
 
     name: str
     family: str
@@ -67,127 +69,122 @@ class TagDefinition(_Strict):
 
 
 class TagCatalogue(_Strict):
-    """Every tag, the slots, and the event contract they were checked against."""
+    """Every tag, and the event contract (flows, businesses, slots) they were checked against."""
 
     tags: dict[str, TagDefinition]
-    slots: dict[str, SlotSpec]
     contract: Catalogue
     fingerprint: str = ""
 
     def of_family(self, family: str) -> list[TagDefinition]:
         return [t for t in self.tags.values() if t.family == family]
 
-    @property
-    def key_slots(self) -> list[str]:
-        return sorted(name for name, spec in self.slots.items() if spec.key)
-
-
-def _read_yaml(path: Path) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise TagDefinitionError(f"{path.name}: cannot read: {exc}") from exc
-
 
 def _short(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in exc.errors())
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in exc.errors()
+    )
 
 
-def _load_slots(path: Path, contract: Catalogue) -> dict[str, SlotSpec]:
+def _params(family: str, values: dict[str, Any], where: str) -> FamilyParams:
     try:
-        slots = _SlotsFile.model_validate(_read_yaml(path)).slots
-    except ValidationError as exc:
-        raise TagDefinitionError(f"{path.name}: {_short(exc)}") from None
-    for name, spec in slots.items():
-        unknown = set(spec.channels) - set(contract.channels)
-        if unknown:
-            raise TagDefinitionError(f"{path.name}: slot {name!r}: unknown channel(s) {sorted(unknown)}")
-    return slots
-
-
-def _expand(entry: _TagEntry, where: str, contract: Catalogue, slots: dict[str, SlotSpec]) -> list[TagDefinition]:
-    if entry.family not in FAMILIES:
-        raise TagDefinitionError(f"{where}: unknown family {entry.family!r} (known: {', '.join(FAMILIES)})")
-    kind, params_model = FAMILIES[entry.family]
-    if entry.subject is not None and entry.subjects is not None:
-        raise TagDefinitionError(f"{where}: give either subject or subjects, not both")
-    subjects: list[str | None] = list(entry.subjects or []) or [entry.subject]
-    if kind == "none" and subjects != [None]:
-        raise TagDefinitionError(f"{where}: family {entry.family} takes no subject")
-    try:
-        params = params_model.model_validate(entry.params)
+        return FAMILIES[family][1].model_validate(values)
     except ValidationError as exc:
         raise TagDefinitionError(f"{where}: params: {_short(exc)}") from None
-    out = []
-    for subject in subjects:
-        name = entry.family if subject is None else f"{entry.family}:{subject}"
-        here = f"{where} tag {name!r}"
-        if kind == "flow" and subject not in contract.flows:
-            raise TagDefinitionError(f"{here}: unknown flow {subject!r}")
-        if kind == "business" and subject not in contract.businesses:
-            raise TagDefinitionError(f"{here}: unknown business {subject!r}")
-        if kind == "slot":
-            if subject not in slots:
-                raise TagDefinitionError(f"{here}: unknown slot {subject!r} (see {SLOTS_FILE})")
-            if not slots[subject].key:
-                raise TagDefinitionError(f"{here}: slot {subject!r} is not marked key in {SLOTS_FILE}")
-        if kind != "none" and subject is None:
-            raise TagDefinitionError(f"{where}: family {entry.family} needs a subject ({kind})")
-        if entry.family == "silent_churn_risk":
-            unknown = set(params.activity_events) - set(contract.events)  # type: ignore[attr-defined]
-            if unknown:
-                raise TagDefinitionError(f"{here}: unknown activity event(s) {sorted(unknown)}")
-        out.append(
-            TagDefinition(
-                name=name,
-                family=entry.family,
-                subject=subject,
-                params=params,
-                description=entry.description,
-                source=where,
+
+
+def _check_subject(family: str, subject: str | None, contract: Catalogue, where: str) -> None:
+    kind = FAMILIES[family][0]
+    if kind == "none":
+        if subject is not None:
+            raise TagDefinitionError(f"{where}: family {family} takes no subject")
+        return
+    if subject is None:
+        raise TagDefinitionError(f"{where}: family {family} needs a subject (a {kind}): {family}:<{kind}>")
+    if kind == "flow" and subject not in contract.flows:
+        raise TagDefinitionError(f"{where}: unknown flow {subject!r} (see touchstream/contract/flows.yaml)")
+    if kind == "business" and subject not in contract.businesses:
+        raise TagDefinitionError(f"{where}: unknown business line {subject!r}")
+    if kind == "slot":
+        slot = contract.slots.get(subject)
+        if slot is None:
+            raise TagDefinitionError(
+                f"{where}: unknown slot {subject!r} (see touchstream/contract/slots.yaml)"
             )
-        )
-    return out
+        if not slot.key:
+            raise TagDefinitionError(f"{where}: slot {subject!r} is not a key slot")
+
+
+def _definition(
+    entry: _TagEntry, defaults: dict[str, dict[str, Any]], contract: Catalogue, where: str
+) -> TagDefinition:
+    match = NAME_RE.match(entry.name)
+    if not match:
+        raise TagDefinitionError(f"{where}: bad name {entry.name!r}: expected family:subject[/variant]")
+    family, subject = match["family"], match["subject"]
+    if family not in FAMILIES:
+        raise TagDefinitionError(f"{where}: unknown family {family!r} (known: {', '.join(FAMILIES)})")
+    _check_subject(family, subject, contract, where)
+    params = _params(family, {**defaults.get(family, {}), **entry.params}, where)
+    if isinstance(params, ChurnParams):
+        unknown = set(params.activity_events) - set(contract.events)
+        if unknown:
+            raise TagDefinitionError(f"{where}: params: unknown activity event(s) {sorted(unknown)}")
+    return TagDefinition(
+        name=entry.name,
+        family=family,
+        subject=subject,
+        params=params,
+        description=entry.description,
+        source=where,
+    )
 
 
 def definition_files(directory: Path) -> list[Path]:
     """The YAML files a catalogue is made of (sorted, so loading is deterministic)."""
-    return sorted(p for p in directory.glob("*.yaml") if not p.name.startswith((".", "_")))
+    return sorted(p for p in Path(directory).glob("*.yaml") if not p.name.startswith((".", "_")))
+
+
+def _read(path: Path) -> tuple[_TagsFile, str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+        raw = yaml.safe_load(text) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise TagDefinitionError(f"{path.name}: cannot read: {exc}") from None
+    try:
+        return _TagsFile.model_validate(raw), text
+    except ValidationError as exc:
+        raise TagDefinitionError(f"{path.name}: {_short(exc)}") from None
 
 
 def load_tag_catalogue(directory: Path = DEFINITIONS_DIR, contract: Catalogue | None = None) -> TagCatalogue:
-    """Load ``slots.yaml`` and every other ``*.yaml`` (tag lists) in ``directory``.
-
-    Raises :class:`TagDefinitionError` naming the file and tag at the first problem.
-    """
+    """Load every ``*.yaml`` in ``directory``; raises :class:`TagDefinitionError` at the first problem."""
     contract = contract or default_catalogue()
-    directory = Path(directory)
-    slots_path = directory / SLOTS_FILE
-    if not slots_path.is_file():
-        raise TagDefinitionError(f"{directory}: {SLOTS_FILE} is missing")
-    slots = _load_slots(slots_path, contract)
+    files = [(path, *_read(path)) for path in definition_files(directory)]
+    defaults: dict[str, dict[str, Any]] = {}
+    for path, parsed, _ in files:
+        for family, values in parsed.families.items():
+            where = f"{path.name} families.{family}"
+            if family not in FAMILIES:
+                raise TagDefinitionError(f"{where}: unknown family {family!r} (known: {', '.join(FAMILIES)})")
+            if family in defaults:
+                raise TagDefinitionError(f"{where}: defaults given twice")
+            _params(family, values, where)
+            defaults[family] = values
     tags: dict[str, TagDefinition] = {}
-    texts = []
-    for path in definition_files(directory):
-        texts.append(path.name + "\n" + path.read_text(encoding="utf-8"))
-        if path.name == SLOTS_FILE:
-            continue
-        raw = _read_yaml(path)
-        try:
-            parsed = _TagsFile.model_validate(raw)
-        except ValidationError as exc:
-            raise TagDefinitionError(f"{path.name}: {_short(exc)}") from None
+    for path, parsed, _ in files:
         for index, entry in enumerate(parsed.tags):
-            where = f"{path.name} tags[{index}] ({entry.family})"
-            for tag in _expand(entry, where, contract, slots):
-                if tag.name in tags:
-                    raise TagDefinitionError(f"{where} tag {tag.name!r}: defined twice (also {tags[tag.name].source})")
-                tags[tag.name] = tag
+            where = f"{path.name} tag {entry.name!r} (tags[{index}])"
+            if entry.name in tags:
+                raise TagDefinitionError(f"{where}: defined twice (also {tags[entry.name].source})")
+            tags[entry.name] = _definition(entry, defaults, contract, where)
     if not tags:
-        raise TagDefinitionError(f"{directory}: no tag definitions")
-    fingerprint = hashlib.sha1("\0".join(texts).encode()).hexdigest()[:12]
-    logger.debug("loaded %d tags from %s (%s)", len(tags), directory, fingerprint)
-    return TagCatalogue(tags=tags, slots=slots, contract=contract, fingerprint=fingerprint)
+        raise TagDefinitionError(f"{directory}: no tag definitions in {len(files)} file(s)")
+    digest = hashlib.sha1()
+    for path, _, text in files:
+        digest.update(f"{path.name}\0{text}\0".encode())
+    digest.update(contract.model_dump_json().encode())
+    logger.debug("loaded %d tags from %s", len(tags), directory)
+    return TagCatalogue(tags=tags, contract=contract, fingerprint=digest.hexdigest()[:12])
 
 
 @cache

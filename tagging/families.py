@@ -46,7 +46,7 @@ class ReferrerParams(FamilyParams):
 class ChurnParams(FamilyParams):
     min_active_days: int = Field(3, ge=1)
     lookback_days: int = Field(28, gt=0, description="UTC days, ending with the day of the last activity")
-    silence_days: int = Field(7, gt=0)
+    quiet_days: int = Field(7, gt=0, description="no activity for this long sets the tag")
     activity_events: tuple[str, ...] = Field(USER_ACTIVITY_EVENTS, min_length=1)
 
 

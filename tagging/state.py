@@ -49,9 +49,9 @@ class UserState:
     hits: dict[str, list[int]] = field(default_factory=dict)  # windowed: latest counted ts, ascending
     blocks: dict[str, int] = field(default_factory=dict)  # windowed: latest blocking ts (browser: order)
     pending: dict[str, int] = field(default_factory=dict)  # abandoned: when the open window closes
-    days: list[int] = field(default_factory=list)  # churn: distinct active UTC day numbers, ascending
-    last_active: int = 0  # churn: latest activity ts
-    churn_due: int | None = None  # churn: when the silence period ends
+    days: dict[str, list[int]] = field(default_factory=dict)  # churn: distinct active UTC days, ascending
+    last_active: dict[str, int] = field(default_factory=dict)  # churn: latest activity ts
+    quiet_due: dict[str, int] = field(default_factory=dict)  # churn: when the quiet period ends
     business: BusinessState = field(default_factory=BusinessState)
 
     def to_bytes(self) -> bytes:

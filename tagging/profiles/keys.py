@@ -1,0 +1,36 @@
+"""The Redis key layout of a profile (documented in docs/tags.md; the touchpoint service reads it).
+
+All of a user's keys share the hash tag ``{user_id}`` so they live on one Redis Cluster slot
+and a Lua script may touch them together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+DEFAULT_PREFIX = "ts"
+
+
+def tags_key(prefix: str, user_id: str) -> str:
+    """Hash: tag -> ``"<set_at>:<expires_at or empty>"`` for the tags that are set."""
+    return f"{prefix}:{{{user_id}}}:tags"
+
+
+def versions_key(prefix: str, user_id: str) -> str:
+    """Hash: tag -> ``"<ts_ms>:<seq>"`` of the last change applied (cleared tags included)."""
+    return f"{prefix}:{{{user_id}}}:tagv"
+
+
+def state_key(prefix: str, user_id: str) -> str:
+    """Hash: business-state field -> JSON value; ``_v`` is the event time of that state."""
+    return f"{prefix}:{{{user_id}}}:state"
+
+
+def contacts_key(prefix: str, user_id: str) -> str:
+    """Hash of contact counters: ``c:<campaign>``, ``s:<slot>``, the same with ``:d:<YYYYMMDD>``
+    (per UTC day), and ``last:c:<campaign>`` / ``last:s:<slot>`` (latest contact ts)."""
+    return f"{prefix}:{{{user_id}}}:contacts"
+
+
+def utc_day(ts_ms: int) -> str:
+    return dt.datetime.fromtimestamp(ts_ms / 1000, dt.UTC).strftime("%Y%m%d")
