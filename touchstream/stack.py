@@ -129,7 +129,12 @@ def run_stack(
         stopping = True
 
     signal.signal(signal.SIGTERM, on_signal)
+    embedded_redis = settings.redis_url is None
     try:
+        if embedded_redis:
+            from tagging.profiles import ensure_embedded
+
+            console.print(f"embedded redis on {ensure_embedded(settings)}")
         for service in services:
             console.print(f"starting [bold]{service.name}[/bold] …")
             service.start(settings)
@@ -150,6 +155,10 @@ def run_stack(
     finally:
         for service in reversed(services):
             service.stop()
+        if embedded_redis:
+            from tagging.profiles import stop_embedded
+
+            stop_embedded(settings)
         console.print("stack stopped")
 
 

@@ -21,6 +21,7 @@ __all__ = [
     "RedisProfileStore",
     "RedisProfileWriter",
     "connect",
+    "ensure_embedded",
     "open_store",
     "read_profile",
     "stop_embedded",

@@ -38,7 +38,8 @@ logfile {dir}/redis.log
 daemonize no
 save 60 1
 save 10 1000
-appendonly no
+appendonly yes
+appendfsync everysec
 """
 
 
