@@ -50,8 +50,9 @@ def run_collector(
     quarantine_dir: Path,
     workers: int = 2,
     threads: int = 8,
+    roll_seconds: float = 1.0,
 ) -> None:
-    """Serve until SIGTERM/SIGINT."""
+    """Serve until SIGTERM/SIGINT. Segments are published at most ``roll_seconds`` after their first write."""
     metrics_dir = settings.home / "collector-metrics"
     shutil.rmtree(metrics_dir, ignore_errors=True)
     metrics_dir.mkdir(parents=True)
@@ -63,7 +64,7 @@ def run_collector(
     def make_app() -> Any:
         from ingest.app import create_app
 
-        return create_app(settings, log_dir=log_dir, quarantine_dir=quarantine_dir)
+        return create_app(settings, log_dir=log_dir, quarantine_dir=quarantine_dir, max_age_s=roll_seconds)
 
     options = {
         "bind": f"{host}:{port}",

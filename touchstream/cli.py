@@ -56,6 +56,7 @@ def collector(
     quarantine_dir: Annotated[Path | None, typer.Option(help="Quarantine log directory.")] = None,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 2,
     threads: Annotated[int, typer.Option(help="Threads per worker.")] = 8,
+    roll_seconds: Annotated[float, typer.Option(help="Max age of a segment before it is published.")] = 1.0,
 ) -> None:
     """Run the event collector (POST /v1/collect)."""
     from ingest.serve import run_collector
@@ -69,6 +70,7 @@ def collector(
         quarantine_dir=s.quarantine_log,
         workers=workers,
         threads=threads,
+        roll_seconds=roll_seconds,
     )
 
 
