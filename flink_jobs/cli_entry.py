@@ -1,0 +1,119 @@
+"""What ``touchstream pipeline`` and ``touchstream backfill`` run."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from flink_jobs.options import JobOptions, JobPaths
+from touchstream.config import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def redis_url_for(settings: Settings) -> str:
+    """The configured Redis, or this home's embedded server (started if needed) as a unix URL."""
+    if settings.redis_url:
+        return settings.redis_url
+    from tagging.profiles.embedded import ensure_embedded
+
+    return f"unix://{ensure_embedded(settings)}"
+
+
+def run_backfill(settings: Settings, files: list[Path], options: JobOptions | None = None) -> None:
+    """Process ``files`` (event-log segments, any order) as a bounded BATCH job.
+
+    BATCH mode sorts each key's input by event time, so a shuffled backlog gives the same
+    counts and tags as reading it in order. Tag timers fire up to ``options.horizon_ms``
+    (default: now), not to the end of time.
+    """
+    from flink_jobs.job import build_job
+
+    if not files:
+        raise ValueError("backfill needs at least one file")
+    options = options or JobOptions()
+    if options.horizon_ms is None:
+        options = options.with_(horizon_ms=int(time.time() * 1000))
+    paths = JobPaths.of(settings)
+    job = build_job(files, paths, options, redis_url_for(settings), continuous=False, batch=True)
+    started = time.monotonic()
+    job.env.execute("touchstream-backfill")
+    logger.info("backfill of %d file(s) done in %.1f s", len(files), time.monotonic() - started)
+
+
+def run_pipeline(settings: Settings, options: JobOptions | None = None) -> None:
+    """Run the continuous job over ``settings.event_log`` until SIGTERM/SIGINT, then stop it
+    with a savepoint. Starts from the newest retained checkpoint or savepoint under
+    ``settings.home`` (so a crash or a stop loses nothing), after replaying committed
+    profile outputs into Redis (see :mod:`flink_jobs.repair`)."""
+    import redis
+
+    from flink_jobs.control import stop_with_savepoint
+    from flink_jobs.env import use_log_dir
+    from flink_jobs.job import build_job
+    from flink_jobs.recovery import latest_snapshot
+    from flink_jobs.repair import replay_outputs
+    from tagging.profiles import RedisProfileStore
+
+    options = options or JobOptions.from_env()
+    paths = JobPaths.of(settings)
+    settings.event_log.mkdir(parents=True, exist_ok=True)
+    url = redis_url_for(settings)
+    store = RedisProfileStore(redis.Redis.from_url(url), options.redis_prefix)
+    try:
+        replay_outputs(paths, store)
+    finally:
+        store.close()
+    restore = latest_snapshot(paths)
+    use_log_dir(paths)
+    _launch_gateway_immune_to_sigterm()
+    logger.info("starting pipeline on %s (restoring from %s)", settings.event_log, restore or "nothing")
+    job = build_job([settings.event_log], paths, options, url, continuous=True, restore_from=restore)
+    client = job.env.execute_async("touchstream-pipeline")
+    stop = _StopSignal()
+    try:
+        while not stop.requested:
+            status = str(client.get_job_status().result())
+            if status in ("FAILED", "CANCELED", "FINISHED"):
+                raise RuntimeError(f"pipeline job ended: {status} (see the Flink log above)")
+            time.sleep(0.5)
+        logger.info("stop requested: taking a savepoint")
+        stop_with_savepoint(client, paths.savepoints)
+    finally:
+        stop.restore()
+
+
+def _launch_gateway_immune_to_sigterm() -> None:
+    """Start PyFlink's JVM with SIGTERM ignored (an ignored disposition survives exec, and the
+    JVM keeps it): a supervisor's SIGTERM to our process group must reach this process,
+    which stops the job with a savepoint, instead of killing the JVM under it. The JVM
+    exits by itself when this process exits (it watches its stdin)."""
+    import signal
+
+    from pyflink.java_gateway import get_gateway
+
+    previous = signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        get_gateway()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+class _StopSignal:
+    """SIGTERM/SIGINT set a flag the run loop polls (py4j calls must stay on the main thread)."""
+
+    def __init__(self) -> None:
+        import signal
+
+        self.requested = False
+        self._previous = {sig: signal.signal(sig, self._handle) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+    def _handle(self, signum: int, _frame: object) -> None:
+        self.requested = True
+
+    def restore(self) -> None:
+        import signal
+
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)

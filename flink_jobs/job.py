@@ -1,0 +1,108 @@
+"""Assemble the job: source -> SQL views -> FileSinks, and the tag path through Python.
+
+::
+
+    FileSource (ordered splits, p=1) ─ src_lines (rt, watermark = max ts - lateness)
+      └ parsed ─┬ rejects ──────────────────────────────► out/rejects
+                └ deduped ─┬ stream_events ──────────────► out/stream_events
+                           ├ late_events ────────────────► out/late_events
+                           ├ on_time ─ TUMBLE 1 min ─────► out/minute_metrics
+                           ├ referral input ─ keyBy share_id ─ ReferralRouting ─┐ credits
+                           └ tag input ─────────────────────────────────────────┴ union
+                                  ─ keyBy user_id ─ TagStep ─┬ Redis profiles
+                                                             ├ out/tag_changes
+                                                             └ out/profile_states
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyflink.common import Types
+from pyflink.datastream import StreamExecutionEnvironment
+from pyflink.table import StreamTableEnvironment
+
+from flink_jobs import tables
+from flink_jobs.env import batch_configuration, create_environments, streaming_configuration, use_log_dir
+from flink_jobs.options import OUTPUT_TABLES, JobOptions, JobPaths
+from flink_jobs.source import event_lines, event_log_source
+from flink_jobs.tagging_ops import (
+    EVENT_TYPE,
+    PROFILE_STATES,
+    TAG_CHANGE_TYPE,
+    ReferralRouting,
+    TagStep,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class BuiltJob:
+    env: StreamExecutionEnvironment
+    t_env: StreamTableEnvironment
+    name: str
+
+
+def build_job(
+    inputs: Sequence[Path],
+    paths: JobPaths,
+    options: JobOptions,
+    redis_url: str,
+    *,
+    continuous: bool,
+    batch: bool = False,
+    restore_from: Path | None = None,
+    name: str = "touchstream",
+) -> BuiltJob:
+    """Build (not run) the job over ``inputs``. ``continuous`` watches for new segments;
+    ``batch`` uses Flink's BATCH runtime (bounded input only, sorts each key by time)."""
+    if batch and continuous:
+        raise ValueError("a BATCH job cannot monitor its input continuously")
+    use_log_dir(paths)
+    conf = batch_configuration(options) if batch else streaming_configuration(options, paths, restore_from)
+    env, t_env = create_environments(conf, batch)
+    monitor = options.monitor_interval_ms if continuous else None
+    lines = event_lines(env, event_log_source(inputs, monitor))
+    tables.register_source(t_env, lines, options.lateness_ms)
+    tables.register_views(t_env, batch)
+    for table in OUTPUT_TABLES:
+        directory = paths.output(table)
+        directory.mkdir(parents=True, exist_ok=True)
+        tables.register_sink(t_env, table, directory.as_uri(), options.checkpoint_interval_ms)
+
+    statements = t_env.create_statement_set()
+    for table in tables.INSERTS:
+        statements.add_insert_sql(tables.insert_sql(table))
+
+    events = t_env.to_data_stream(tables.tag_input(t_env)).map(lambda r: r, output_type=EVENT_TYPE)
+    shares = t_env.to_data_stream(tables.referral_input(t_env))
+    credits = (
+        shares.key_by(lambda r: r[0], key_type=Types.STRING())
+        .process(ReferralRouting(), output_type=EVENT_TYPE)
+        .uid("referral-routing")
+        .name("referral-routing")
+    )
+    tagged = (
+        events.union(credits)
+        .key_by(lambda r: r[0], key_type=Types.STRING())
+        .process(
+            TagStep(
+                redis_url,
+                options.redis_prefix,
+                str(options.tag_definitions) if options.tag_definitions else None,
+                options.horizon_ms,
+                options.flush_interval_ms,
+            ),
+            output_type=TAG_CHANGE_TYPE,
+        )
+        .uid("tag-engine")
+        .name("tag-engine")
+    )
+    statements.add_insert("sink_tag_changes", t_env.from_data_stream(tagged))
+    statements.add_insert("sink_profile_states", t_env.from_data_stream(tagged.get_side_output(PROFILE_STATES)))
+    statements.attach_as_datastream()
+    return BuiltJob(env, t_env, name)

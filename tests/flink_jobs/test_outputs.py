@@ -1,0 +1,90 @@
+"""Job outputs load into both ClickHouse engines exactly once; options and snapshots resolve."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+
+from flink_jobs.options import JobOptions, JobPaths
+from flink_jobs.outputs import warehouse_sources
+from flink_jobs.recovery import latest_snapshot
+from touchstream.config import Settings
+from warehouse import Warehouse, connect
+from warehouse.loader import Loader
+from warehouse.migrations import migrate
+
+MINUTE = 1_790_000_040_000
+
+
+@pytest.fixture
+def wh(warehouse_url: str) -> Iterator[Warehouse]:
+    warehouse = connect(warehouse_url)
+    migrate(warehouse)
+    yield warehouse
+    warehouse.close()
+
+
+def write(directory: Path, name: str, records: list[dict]) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / name).write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
+
+
+def test_outputs_load_once_and_replays_do_not_double_count(wh: Warehouse, settings: Settings) -> None:
+    out = JobPaths.of(settings)
+    event = {
+        "event_id": "e1", "user_id": "u1", "channel": "app", "event": "page_view", "ts_ms": MINUTE + 5,
+        "received_ms": MINUTE + 50, "session_id": "s", "page": "/", "business": "plan", "flow": "",
+        "step": 0, "amount": 0.0, "late": False,
+    }  # fmt: skip
+    metric = {"minute_ms": MINUTE, "channel": "app", "event": "page_view", "business": "plan",
+              "events": 3, "users": 2, "amount": 0.0}  # fmt: skip
+    late = {k: event[k] for k in ("event_id", "user_id", "channel", "event", "ts_ms", "received_ms")}
+    change = {"user_id": "u1", "tag": "browser:plan", "action": "set", "ts_ms": MINUTE, "expires_at_ms": None, "seq": 1}
+    write(out.output("stream_events"), "part-a-0-0", [event])
+    write(out.output("stream_events"), "part-b-0-0", [event])  # the same event again (a re-run)
+    write(out.output("minute_metrics"), "part-a-0-0", [metric])
+    write(out.output("minute_metrics"), "part-b-0-0", [metric])  # a backfill re-counting the minute
+    write(out.output("late_events"), "part-a-0-0", [late])
+    write(out.output("rejects"), "part-a-0-0", [{"reason": "not a JSON object", "line": "x"}])
+    write(out.output("tag_changes"), "part-a-0-0", [change, {**change, "action": "bogus", "seq": 2}])
+    write(out.output("tag_changes"), ".part-c-0-0.inprogress.x", [change])  # not committed: ignored
+    report = Loader(wh, warehouse_sources(settings)).load_pending()
+    assert report.bad_lines == 1  # the bogus action
+    assert Loader(wh, warehouse_sources(settings)).load_pending().files == 0
+
+    def count(sql: str) -> int:
+        return int(wh.query(sql).scalar())
+
+    assert count("SELECT count() FROM stream_events") == 1
+    assert count("SELECT sum(events) FROM minute_metrics") == 3
+    assert count("SELECT count() FROM late_events") == 1
+    assert count("SELECT count() FROM stream_rejects") == 1
+    assert count("SELECT count() FROM tag_changes WHERE tag = 'browser:plan'") == 1
+
+
+def test_options_from_env() -> None:
+    options = JobOptions.from_env({"TOUCHSTREAM_FLINK_LATENESS_MS": "5000", "TOUCHSTREAM_FLINK_TAG_DEFINITIONS": "/d"})
+    assert options.lateness_ms == 5000 and options.tag_definitions == Path("/d")
+    assert options.checkpoint_interval_ms == JobOptions().checkpoint_interval_ms
+    with pytest.raises(ValueError, match="TOUCHSTREAM_FLINK_CHECKPOINT_INTERVAL_MS: not an integer"):
+        JobOptions.from_env({"TOUCHSTREAM_FLINK_CHECKPOINT_INTERVAL_MS": "often"})
+
+
+def test_latest_snapshot_ignores_incomplete(tmp_path: Path) -> None:
+    paths = JobPaths(tmp_path)
+    assert latest_snapshot(paths) is None
+    old = paths.checkpoints / "job1" / "chk-3"
+    new = paths.savepoints / "savepoint-abc"
+    cut_short = paths.checkpoints / "job2" / "chk-9"  # no _metadata: the kill came first
+    for directory in (old, new, cut_short):
+        directory.mkdir(parents=True)
+    (old / "_metadata").write_bytes(b"x")
+    (new / "_metadata").write_bytes(b"x")
+    past = time.time() - 60
+    os.utime(old / "_metadata", (past, past))
+    assert latest_snapshot(paths) == new
