@@ -60,11 +60,15 @@ def run_pipeline(settings: Settings, options: JobOptions | None = None) -> None:
     paths = JobPaths.of(settings)
     settings.event_log.mkdir(parents=True, exist_ok=True)
     url = redis_url_for(settings)
-    store = RedisProfileStore(redis.Redis.from_url(url), options.redis_prefix)
-    try:
-        replay_outputs(paths, store)
-    finally:
-        store.close()
+
+    def repair_redis() -> None:
+        store = RedisProfileStore(redis.Redis.from_url(url), options.redis_prefix)
+        try:
+            replay_outputs(paths, store)
+        finally:
+            store.close()
+
+    repair_redis()  # writes a hard kill lost before the last checkpoint
     restore = latest_snapshot(paths)
     use_log_dir(paths)
     _launch_gateway_immune_to_sigterm()
@@ -72,16 +76,44 @@ def run_pipeline(settings: Settings, options: JobOptions | None = None) -> None:
     job = build_job([settings.event_log], paths, options, url, continuous=True, restore_from=restore)
     client = job.env.execute_async("touchstream-pipeline")
     stop = _StopSignal()
+    status_file = paths.root / "pipeline.running"
     try:
+        status_file.write_text(str(client.get_job_id()))  # the stack's readiness check
         while not stop.requested:
             status = str(client.get_job_status().result())
             if status in ("FAILED", "CANCELED", "FINISHED"):
                 raise RuntimeError(f"pipeline job ended: {status} (see the Flink log above)")
             time.sleep(0.5)
-        logger.info("stop requested: taking a savepoint")
+        logger.info("stop requested: waiting for a checkpoint to commit the outputs, then a savepoint")
+        _wait_for_next_checkpoint(
+            paths, str(client.get_job_id()), timeout_s=3 * options.checkpoint_interval_ms / 1000 + 30
+        )
         stop_with_savepoint(client, paths.savepoints)
+        repair_redis()  # the profiles now match every committed output, even writes queued at stop
     finally:
+        status_file.unlink(missing_ok=True)
         stop.restore()
+
+
+def _wait_for_next_checkpoint(paths: JobPaths, job_id: str, timeout_s: float) -> None:
+    """Block until a checkpoint that started after this call has completed.
+
+    FileSink outputs are committed when a checkpoint completes, not by the stop savepoint, so
+    without this the last outputs (the tag step's, which trail the Java path) would wait
+    for the next start to be published.
+    """
+    directory = paths.checkpoints / job_id
+
+    def completed() -> list[int]:
+        return [int(m.parent.name.split("-")[1]) for m in directory.glob("chk-*/_metadata")]
+
+    baseline = max(completed(), default=0)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if max(completed(), default=0) >= baseline + 2:  # baseline + 1 may have been in flight already
+            return
+        time.sleep(0.2)
+    logger.warning("no checkpoint completed within %.0f s; stopping anyway", timeout_s)
 
 
 def _launch_gateway_immune_to_sigterm() -> None:

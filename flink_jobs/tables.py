@@ -6,9 +6,9 @@ rejected lines it logs.
 
 Event time is the client ``ts``; the watermark trails the largest ``ts`` read by the allowed
 lateness and is advanced after every record (``auto-watermark-interval: 0``). An event is
-*late* when the one-minute window of its ``ts`` has already closed at the moment it is read:
-exactly the events the window aggregation would drop. They are counted in ``late_events``
-instead of vanishing, and still reach the tag engine.
+*late* when its ``ts`` is behind the watermark at the moment it is read. Late events are
+written to ``late_events`` (and so counted in the warehouse) instead of vanishing, and kept
+out of the minute metrics and the tags.
 """
 
 from __future__ import annotations
@@ -59,10 +59,11 @@ FROM (
 )
 """
 
-# A window [m, m + 1 min) fires once the watermark reaches its last millisecond.
-LATE_STREAMING = (
-    "COALESCE(TO_TIMESTAMP_LTZ(ts_ms - MOD(ts_ms, {minute}) + {minute} - 1, 3) <= CURRENT_WATERMARK(rt), FALSE)"
-)
+# Late = behind the watermark when read (Flink's own definition). Decided once, at the
+# source, whose watermark follows every record in read order, so it is the same in a live
+# run and a catch-up. Late events are kept out of the minute windows and the tag engine
+# (where applying them would depend on timing) and land in late_events instead.
+LATE_STREAMING = "COALESCE(rt <= CURRENT_WATERMARK(rt), FALSE)"
 LATE_BATCH = "FALSE"  # a batch job sorts by time before windowing: nothing is late
 
 # Streaming keeps the first copy read (processing-time order = segment order, insert-only,
@@ -135,7 +136,7 @@ def register_source(t_env: StreamTableEnvironment, lines: DataStream, lateness_m
 
 def register_views(t_env: StreamTableEnvironment, batch: bool) -> None:
     t_env.create_temporary_function("log_reject", log_reject)
-    late = LATE_BATCH if batch else LATE_STREAMING.format(minute=MINUTE_MS)
+    late = LATE_BATCH if batch else LATE_STREAMING
     t_env.execute_sql(PARSED.format(late=late))
     t_env.execute_sql(DEDUPED.format(order="rt, received_ms" if batch else "pt"))
     t_env.execute_sql("CREATE TEMPORARY VIEW on_time AS SELECT * FROM deduped WHERE NOT late")
@@ -165,8 +166,8 @@ def insert_sql(table: str) -> str:
 
 
 def tag_input(t_env: StreamTableEnvironment) -> Table:
-    """Every accepted, deduplicated event for the tag engine (late ones included)."""
-    return t_env.sql_query("SELECT user_id, ts_ms, line FROM deduped")
+    """Every accepted, deduplicated, on-time event for the tag engine."""
+    return t_env.sql_query("SELECT user_id, ts_ms, line FROM deduped WHERE NOT late")
 
 
 def referral_input(t_env: StreamTableEnvironment) -> Table:
@@ -175,5 +176,5 @@ def referral_input(t_env: StreamTableEnvironment) -> Table:
         """
         SELECT CASE WHEN event = 'share' THEN share_id ELSE ref_share_id END AS share_key, user_id, ts_ms, line
         FROM deduped
-        WHERE (event = 'share' AND share_id <> '') OR (event = 'page_view' AND ref_share_id <> '')"""
+        WHERE NOT late AND ((event = 'share' AND share_id <> '') OR (event = 'page_view' AND ref_share_id <> ''))"""
     )

@@ -80,9 +80,7 @@ class TagCatalogue(_Strict):
 
 
 def _short(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in exc.errors()
-    )
+    return "; ".join(f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in exc.errors())
 
 
 def _params(family: str, values: dict[str, Any], where: str) -> FamilyParams:
@@ -107,9 +105,7 @@ def _check_subject(family: str, subject: str | None, contract: Catalogue, where:
     if kind == "slot":
         slot = contract.slots.get(subject)
         if slot is None:
-            raise TagDefinitionError(
-                f"{where}: unknown slot {subject!r} (see touchstream/contract/slots.yaml)"
-            )
+            raise TagDefinitionError(f"{where}: unknown slot {subject!r} (see touchstream/contract/slots.yaml)")
         if not slot.key:
             raise TagDefinitionError(f"{where}: slot {subject!r} is not a key slot")
 

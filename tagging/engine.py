@@ -152,9 +152,7 @@ class TagEngine:
         ts = int(event["ts"])
         self._run_until(state, ts, out)
         if ts < state.clock:
-            logger.debug(
-                "late event %s of %s: %d < clock %d", event.get("event_id"), state.user_id, ts, state.clock
-            )
+            logger.debug("late event %s of %s: %d < clock %d", event.get("event_id"), state.user_id, ts, state.clock)
         state.clock = max(state.clock, ts)
         self._apply(state, event, state.clock, out)
         return out

@@ -75,9 +75,7 @@ class ReferralRouter:
             if record is None:
                 return ShareRecord(user, str(event["props"]["business"]), ts), None
             if record.sharer != user:
-                logger.warning(
-                    "share_id %s reused by %s (shared by %s): ignored", share_id, user, record.sharer
-                )
+                logger.warning("share_id %s reused by %s (shared by %s): ignored", share_id, user, record.sharer)
             return record, None
         if record is None or user == record.sharer or not record.ts <= ts < record.ts + self.credit_ms:
             return record, None

@@ -34,6 +34,7 @@ class Service:
     name: str
     args: list[str]
     ready: Callable[[], bool]
+    stop_timeout: float = 20.0  # the pipeline takes a savepoint on SIGTERM: give it time
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     def start(self, settings: Settings) -> None:
@@ -53,11 +54,11 @@ class Service:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
-    def stop(self, timeout: float = 20.0) -> None:
+    def stop(self) -> None:
         """SIGTERM the service's process group, SIGKILL it if it lingers."""
         if self.process is None or self.process.poll() is not None:
             return
-        for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+        for sig, wait in ((signal.SIGTERM, self.stop_timeout), (signal.SIGKILL, 5.0)):
             try:
                 os.killpg(self.process.pid, sig)
             except ProcessLookupError:
@@ -101,11 +102,12 @@ def stack_services(settings: Settings) -> list[Service]:
     """The services of the embedded stack, in start order."""
     return [
         Service("warehouse", ["warehouse"], ready=settings.warehouse_owner_file.exists),
+        Service("pipeline", ["pipeline"], ready=(settings.home / "flink" / "pipeline.running").exists, stop_timeout=90),
         Service("collector", ["collector"], ready=_http_ok(f"{settings.collector_url}/healthz")),
     ]
 
 
-def wait_ready(service: Service, timeout: float = 120.0) -> None:
+def wait_ready(service: Service, timeout: float = 240.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not service.alive():
@@ -175,21 +177,43 @@ def _run_demo(settings: Settings, *, users: int, days: int, seed: int) -> None:
     console.print(report)
     _wait_loaded(settings, expected=report.accepted)
     _print_summary(settings)
+    _print_tagged_user(settings)
 
 
-def _wait_loaded(settings: Settings, expected: int, timeout: float = 300.0) -> None:
-    """Poll the warehouse until the events the collector accepted are queryable."""
+def _wait_loaded(settings: Settings, expected: int, timeout: float = 600.0) -> None:
+    """Poll the warehouse until the accepted events are queryable, from the collector's log
+    (``events``) and through the stream job's exactly-once output (``stream_events``)."""
     from warehouse.client import run_query
 
     deadline = time.monotonic() + timeout
-    loaded = 0
+    counts = {"events": 0, "stream_events": 0}
     while time.monotonic() < deadline:
-        loaded = int(run_query(settings, "SELECT count() FROM events").rows[0][0])
-        if loaded >= expected:
-            console.print(f"warehouse holds {loaded} events")
+        for table in counts:
+            counts[table] = int(run_query(settings, f"SELECT count() FROM {table}").scalar())
+        if min(counts.values()) >= expected:
+            console.print(
+                f"warehouse holds {counts['events']} events; the stream job delivered {counts['stream_events']}"
+            )
             return
         time.sleep(1.0)
-    raise TimeoutError(f"warehouse holds {loaded} of {expected} events after {timeout:.0f}s")
+    raise TimeoutError(f"warehouse holds {counts} of {expected} events after {timeout:.0f}s")
+
+
+def _print_tagged_user(settings: Settings) -> None:
+    """Show one live profile: the user with the most tag changes so far."""
+    from tagging.profiles import read_profile
+    from warehouse.client import run_query
+
+    rows = run_query(
+        settings, "SELECT user_id, count() AS n FROM tag_changes GROUP BY user_id ORDER BY n DESC LIMIT 1"
+    ).rows
+    if not rows:
+        console.print("no tag changes yet (tags follow the watermark: about the allowed lateness behind)")
+        return
+    user_id = rows[0][0]
+    profile = read_profile(settings, user_id)
+    console.print(f"live profile of {user_id} (touchstream tags {user_id} --json):")
+    console.print(profile)
 
 
 def _print_summary(settings: Settings) -> None:

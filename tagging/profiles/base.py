@@ -64,9 +64,7 @@ class ProfileStore(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
-    def apply(
-        self, user_id: str, changes: Sequence[TagChange], business: BusinessState | None = None
-    ) -> None:
+    def apply(self, user_id: str, changes: Sequence[TagChange], business: BusinessState | None = None) -> None:
         """Write one user's update now (tools, tests); streaming code uses :meth:`writer`."""
         with self.writer() as writer:
             writer.add(user_id, changes, business)

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tagging.profiles import connect, stop_embedded
+from tests.fixtures.ports import wait_until
 from tests.flink_jobs import data
 from tests.flink_jobs.outputs import canonical, profiles, rows
 from tests.flink_jobs.process import Pipeline
@@ -56,8 +57,12 @@ def test_catch_up_is_complete(catch_up: dict[str, Any], chunks: list[list[bytes]
     assert len(catch_up["late_events"]) == 1 and '"e99999"' in catch_up["late_events"][0]
     assert sorted('"missing user_id"' in r for r in catch_up["rejects"]) == [False, True]
     assert any(p["tags"] for p in catch_up["profiles"].values())
-    log = "".join(p.read_text(errors="replace") for p in (catch_up["home"] / "flink" / "log").glob("*.log"))
-    assert "rejected event-log line (not a JSON object): this is not json" in log
+    line = "rejected event-log line (not a JSON object): this is not json"
+
+    def logged() -> bool:  # the JVM writes its log asynchronously; give it a moment after the stop
+        return any(line in p.read_text(errors="replace") for p in (catch_up["home"] / "flink" / "log").glob("*.log"))
+
+    wait_until(logged, 15, "the rejected line to be logged")
 
 
 def test_live_equals_catch_up(

@@ -39,17 +39,13 @@ def test_abandoned_set_exactly_window_after_latest_step(engine: TagEngine) -> No
 
 def test_completion_one_second_before_window_closes_never_sets(engine: TagEngine) -> None:
     last = T0 + 30 * MINUTE - SECOND
-    _, out = run(
-        engine, [step(T0, "plan_upgrade", 1, "plan"), step(last, "plan_upgrade", 3, "plan")], T0 + DAY
-    )
+    _, out = run(engine, [step(T0, "plan_upgrade", 1, "plan"), step(last, "plan_upgrade", 3, "plan")], T0 + DAY)
     assert of(out, ABANDON) == []
 
 
 def test_completion_one_second_after_window_sets_then_clears(engine: TagEngine) -> None:
     last = T0 + 30 * MINUTE + SECOND
-    _, out = run(
-        engine, [step(T0, "plan_upgrade", 1, "plan"), step(last, "plan_upgrade", 3, "plan")], T0 + DAY
-    )
+    _, out = run(engine, [step(T0, "plan_upgrade", 1, "plan"), step(last, "plan_upgrade", 3, "plan")], T0 + DAY)
     assert of(out, ABANDON) == [
         ("set", T0 + 30 * MINUTE, T0 + 30 * MINUTE + 7 * DAY),
         ("cleared", last, None),

@@ -77,9 +77,7 @@ def test_engine_matches_oracle_on_generated_world(
     at_close = {user: tags for user, tags in snapshots[close].items() if user.startswith("p-")}
     assert "abandoned_mid_flow:handset_order" in at_close["p-late"]
     assert "abandoned_mid_flow:handset_order" not in at_close.get("p-early", {})
-    assert "abandoned_mid_flow:handset_order" not in at_close.get(
-        "p-exact", {}
-    )  # set and cleared at the close
+    assert "abandoned_mid_flow:handset_order" not in at_close.get("p-exact", {})  # set and cleared at the close
     after = snapshots[max(points)]
     t = close - 35 * MINUTE
     referrer = [(c.action, c.ts_ms) for c in changes["p-share"] if c.tag == "referrer:plan"]
@@ -93,7 +91,5 @@ def test_batching_and_serialisation_do_not_change_the_output(
     engine: TagEngine, catalogue: TagCatalogue, world: list[dict[str, Any]]
 ) -> None:
     _, few = run_world(engine, world, [START + 60 * DAY])
-    _, many = run_world(
-        TagEngine(catalogue), world, [START + d * 3600_000 for d in range(0, 60 * 24, 5)], True
-    )
+    _, many = run_world(TagEngine(catalogue), world, [START + d * 3600_000 for d in range(0, 60 * 24, 5)], True)
     assert few == many

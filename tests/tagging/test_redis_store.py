@@ -23,9 +23,7 @@ from touchstream.config import Settings
 pytestmark = pytest.mark.integration
 
 
-def change(
-    tag: str, action: str, ts: int, seq: int, expires: int | None = None, user: str = "u1"
-) -> TagChange:
+def change(tag: str, action: str, ts: int, seq: int, expires: int | None = None, user: str = "u1") -> TagChange:
     return TagChange(user, tag, action, ts, expires, seq)  # type: ignore[arg-type]
 
 

@@ -1,0 +1,213 @@
+"""Event -> tag latency under a steady feed, and the pipeline's peak memory.
+
+    .venv/bin/python -m benchmarks.tag_latency [--rate 5000] [--seconds 40] [--lateness-ms 10000]
+
+Starts, in a temporary home, the embedded Redis, the continuous pipeline
+(`touchstream pipeline`) and the collector (`--roll-seconds 0.2`), all on loopback. A feeder
+posts batches of live-stamped events at ``--rate`` events/s; every 100 ms one of them is an
+``order_success`` of a fresh "probe" user. Latency is from the collector's 200 for the
+probe's batch to the moment ``orderer:plan`` is readable in that user's Redis profile. The
+pipeline's peak RSS (JVM + embedded Python workers) is sampled from /proc. Prints one
+JSON line. Bounded in time; stops everything it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import orjson
+import redis
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.collector import free_port, wait_port  # noqa: E402
+from tagging.profiles import ensure_embedded, stop_embedded  # noqa: E402
+from tagging.profiles.keys import DEFAULT_PREFIX, tags_key  # noqa: E402
+from touchstream.config import load_settings  # noqa: E402
+from touchstream.stack import settings_env  # noqa: E402
+
+TAG = "orderer:plan"
+
+
+def group_rss_mb(pgid: int) -> float:
+    total = 0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            stat = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            if int(stat[2]) != pgid:  # field 5: process group
+                continue
+            for line in (proc / "status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=int, default=5000)
+    parser.add_argument("--seconds", type=float, default=40.0)
+    parser.add_argument("--lateness-ms", type=int, default=10_000)
+    parser.add_argument("--batch", type=int, default=50)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="ts-latency-") as tmp:
+        settings = load_settings(env={}, home=Path(tmp), collector_port=free_port())
+        env = {
+            **os.environ,
+            **settings_env(settings),
+            "TOUCHSTREAM_FLINK_LATENESS_MS": str(args.lateness_ms),
+            "TOUCHSTREAM_FLINK_MONITOR_INTERVAL_MS": "200",
+            "TOUCHSTREAM_FLINK_CHECKPOINT_INTERVAL_MS": "5000",
+            "TOUCHSTREAM_FLINK_FLUSH_INTERVAL_MS": "50",
+        }
+        client = redis.Redis(unix_socket_path=str(ensure_embedded(settings)))
+        running = settings.home / "flink" / "pipeline.running"
+        pipeline = subprocess.Popen(
+            [sys.executable, "-m", "touchstream", "pipeline"],
+            env=env,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        collector = subprocess.Popen(
+            [sys.executable, "-m", "touchstream", "collector", "--roll-seconds", "0.2"],
+            env=env,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+        )
+        peak = [0.0]
+        stop = threading.Event()
+        try:
+            deadline = time.monotonic() + 240
+            while not running.exists():
+                if pipeline.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("pipeline did not start")
+                time.sleep(0.2)
+            wait_port(settings.collector_port)
+
+            def sample() -> None:
+                while not stop.wait(0.5):
+                    peak[0] = max(peak[0], group_rss_mb(pipeline.pid))
+
+            threading.Thread(target=sample, daemon=True).start()
+            accepted_at: dict[str, float] = {}
+            seen_at: dict[str, float] = {}
+            sent = [0]
+
+            def feed() -> None:
+                conn = http.client.HTTPConnection("127.0.0.1", settings.collector_port, timeout=10)
+                interval = args.batch / args.rate
+                next_at = time.monotonic()
+                n = 0
+                end = time.monotonic() + args.seconds
+                while time.monotonic() < end and not stop.is_set():
+                    now_ms = int(time.time() * 1000)
+                    events = []
+                    probe = None
+                    for i in range(args.batch):
+                        n += 1
+                        if n % max(1, args.rate // 10) == 0:
+                            probe = f"probe-{n}"
+                            events.append(
+                                {
+                                    "event_id": f"p{n}",
+                                    "user_id": probe,
+                                    "channel": "app",
+                                    "event": "order_success",
+                                    "ts": now_ms,
+                                    "props": {"business": "plan", "product": "5g-199", "amount": 199},
+                                }
+                            )
+                        else:
+                            events.append(
+                                {
+                                    "event_id": f"b{n}",
+                                    "user_id": f"u{n % 20000}",
+                                    "channel": "web",
+                                    "event": "page_view",
+                                    "ts": now_ms - i,
+                                    "props": {"business": "data_pack"},
+                                }
+                            )
+                    conn.request(
+                        "POST", "/v1/collect", body=orjson.dumps(events), headers={"Content-Type": "application/json"}
+                    )
+                    response = conn.getresponse()
+                    response.read()
+                    if response.status == 200:
+                        sent[0] += len(events)
+                        if probe:
+                            accepted_at[probe] = time.time()
+                    next_at += interval
+                    time.sleep(max(0.0, next_at - time.monotonic()))
+
+            feeder = threading.Thread(target=feed)
+            started = time.monotonic()
+            feeder.start()
+            watch_until = started + args.seconds + args.lateness_ms / 1000 + 30
+            while time.monotonic() < watch_until:
+                pending = [p for p in accepted_at if p not in seen_at]
+                if not pending and not feeder.is_alive():
+                    break
+                pipe = client.pipeline(transaction=False)
+                for p in pending:
+                    pipe.hexists(tags_key(DEFAULT_PREFIX, p), TAG)
+                now = time.time()
+                for p, hit in zip(pending, pipe.execute(), strict=True):
+                    if hit:
+                        seen_at[p] = now
+                time.sleep(0.02)
+            feeder.join()
+            elapsed = time.monotonic() - started
+        finally:
+            stop.set()
+            for process in (collector, pipeline):
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGTERM)
+            for process in (collector, pipeline):
+                try:
+                    process.wait(90)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+            client.close()
+            stop_embedded(settings)
+        latencies = np.array([(seen_at[p] - accepted_at[p]) * 1000 for p in seen_at]) if seen_at else np.array([])
+        print(
+            orjson.dumps(
+                {
+                    "benchmark": "tag_latency",
+                    "rate_target": args.rate,
+                    "rate_achieved": round(sent[0] / args.seconds, 1),
+                    "seconds": args.seconds,
+                    "lateness_ms": args.lateness_ms,
+                    "probes": len(accepted_at),
+                    "probes_seen": len(seen_at),
+                    "p50_ms": round(float(np.percentile(latencies, 50)), 1) if len(latencies) else None,
+                    "p99_ms": round(float(np.percentile(latencies, 99)), 1) if len(latencies) else None,
+                    "max_ms": round(float(latencies.max()), 1) if len(latencies) else None,
+                    "pipeline_peak_rss_mb": round(peak[0], 1),
+                    "cores": os.cpu_count(),
+                    "load_avg_1m": round(os.getloadavg()[0], 2),
+                    "elapsed_s": round(elapsed, 1),
+                }
+            ).decode()
+        )
+
+
+if __name__ == "__main__":
+    main()
