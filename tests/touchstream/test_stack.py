@@ -32,7 +32,7 @@ def test_demo_stack_answers_sql_while_running(tmp_path: Path) -> None:
             start_new_session=True,
         )
     try:
-        wait_until(lambda: b"running; Ctrl-C" in log.read_bytes() or stack.poll() is not None, 180, "demo to load")
+        wait_until(lambda: b"running; Ctrl-C" in log.read_bytes() or stack.poll() is not None, 400, "demo to load")
         assert stack.poll() is None, log.read_text()
         out = subprocess.run(
             [
@@ -53,8 +53,37 @@ def test_demo_stack_answers_sql_while_running(tmp_path: Path) -> None:
         (traffic,) = (settings.home / "demo").glob("traffic-*.jsonl")
         expected = Counter(orjson.loads(line)["channel"] for line in traffic.read_bytes().splitlines())
         assert got == dict(expected)
+        # tags computed by the stream job are live in Redis and in the warehouse
+        user = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "touchstream",
+                "sql",
+                "SELECT user_id, count() AS n FROM tag_changes WHERE action = 'set' "
+                "GROUP BY user_id ORDER BY n DESC, user_id LIMIT 1",
+                "--json",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert user.returncode == 0, user.stderr
+        (row,) = orjson.loads(user.stdout)
+        out = subprocess.run(
+            [sys.executable, "-m", "touchstream", "tags", row["user_id"], "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert out.returncode == 0, out.stderr
+        profile = orjson.loads(out.stdout)
+        assert profile["user_id"] == row["user_id"]
+        assert profile["tags"], profile
     finally:
         os.killpg(stack.pid, signal.SIGTERM)
-        stack.wait(60)
+        stack.wait(150)
     assert not port_open(settings.collector_port)
     assert not settings.warehouse_owner_file.exists()
