@@ -16,3 +16,5 @@ lint: install
 
 bench: install
 	.venv/bin/python benchmarks/collector.py
+	.venv/bin/python -m benchmarks.pipeline --events 200000
+	.venv/bin/python -m benchmarks.tag_latency --rate 5000 --seconds 40

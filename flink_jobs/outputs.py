@@ -23,7 +23,8 @@ def _ms(record: dict[str, Any], key: str) -> int:
     return value
 
 
-def stream_event_row(record: dict[str, Any], _file: str = "", _line: int = 0) -> Row:
+def _event_identity(record: dict[str, Any]) -> dict[str, Any]:
+    """The columns every per-event output shares."""
     ts_ms = _ms(record, "ts_ms")
     return {
         "event_id": str(record["event_id"]),
@@ -33,6 +34,12 @@ def stream_event_row(record: dict[str, Any], _file: str = "", _line: int = 0) ->
         "ts": ts_ms // 1000,
         "ts_ms": ts_ms,
         "received_ms": _ms(record, "received_ms"),
+    }
+
+
+def stream_event_row(record: dict[str, Any], _file: str = "", _line: int = 0) -> Row:
+    return {
+        **_event_identity(record),
         "session_id": str(record.get("session_id") or ""),
         "page": str(record.get("page") or ""),
         "business": str(record.get("business") or ""),
@@ -56,16 +63,7 @@ def minute_metric_row(record: dict[str, Any], _file: str = "", _line: int = 0) -
 
 
 def late_event_row(record: dict[str, Any], _file: str = "", _line: int = 0) -> Row:
-    ts_ms = _ms(record, "ts_ms")
-    return {
-        "event_id": str(record["event_id"]),
-        "user_id": str(record["user_id"]),
-        "channel": str(record["channel"]),
-        "event": str(record["event"]),
-        "ts": ts_ms // 1000,
-        "ts_ms": ts_ms,
-        "received_ms": _ms(record, "received_ms"),
-    }
+    return _event_identity(record)
 
 
 def reject_row(record: dict[str, Any], file: str, line: int) -> Row:
