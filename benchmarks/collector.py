@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.loadgen import run_load  # noqa: E402
+from ingest.serve import collector_command  # noqa: E402
 
 
 def free_port() -> int:
@@ -128,41 +129,13 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory(prefix="ts-bench-") as home:
         env = {**os.environ, "TOUCHSTREAM_HOME": home, "PYTHONPATH": str(ROOT)}
+        sizing = ["--workers", str(args.workers), "--threads", str(args.threads)]
+        events, quarantine = Path(home, "events"), Path(home, "quarantine")
         port = free_port()
-        collector = measure(
-            [
-                sys.executable,
-                "-m",
-                "touchstream",
-                "collector",
-                "--port",
-                str(port),
-                "--workers",
-                str(args.workers),
-                "--threads",
-                str(args.threads),
-            ],
-            port,
-            args,
-            env,
-        )
-        logged = sum(sum(1 for _ in p.open("rb")) for p in Path(home, "events").glob("*seg-*.jsonl"))
+        collector = measure(collector_command(port, events, quarantine, args.workers, args.threads), port, args, env)
+        logged = sum(sum(1 for _ in p.open("rb")) for p in events.glob("*seg-*.jsonl"))
         port = free_port()
-        bare = measure(
-            [
-                sys.executable,
-                __file__,
-                "--serve-bare",
-                str(port),
-                "--workers",
-                str(args.workers),
-                "--threads",
-                str(args.threads),
-            ],
-            port,
-            args,
-            env,
-        )
+        bare = measure([sys.executable, __file__, "--serve-bare", str(port), *sizing], port, args, env)
     print(
         orjson.dumps(
             {
