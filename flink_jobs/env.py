@@ -83,7 +83,7 @@ def use_log_dir(paths: JobPaths) -> None:
     shared ``pyflink/log``. Takes effect only if PyFlink's JVM has not been started yet."""
     directory = paths.root / "log"
     directory.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("FLINK_LOG_DIR", str(directory))
+    os.environ["FLINK_LOG_DIR"] = str(directory)  # not setdefault: a parent (tests) may have set its own
 
 
 def create_environments(conf: Configuration, batch: bool) -> tuple[StreamExecutionEnvironment, StreamTableEnvironment]:

@@ -25,6 +25,7 @@ class Pipeline:
             "TOUCHSTREAM_FLINK_LATENESS_MS": "10000",
         }
         self.env.pop("TOUCHSTREAM_REDIS_URL", None)  # the home's embedded Redis
+        self.env.pop("FLINK_LOG_DIR", None)  # in-process backfill tests set it for themselves
         self.process: subprocess.Popen[bytes] | None = None
         self.runs = 0
 

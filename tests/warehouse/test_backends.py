@@ -15,8 +15,8 @@ from warehouse.sources import event_row
 def test_migrations_are_idempotent(warehouse_url: str) -> None:
     with connect(warehouse_url) as wh:
         first = migrate(wh)
-        assert first == ["0001_events", "0002_quarantine", "0003_loaded_files"][: len(first)]
-        assert first
+        assert first == sorted(p.stem for p in (SQL_DIR / "schema").glob("*.sql"))
+        assert first[:3] == ["0001_events", "0002_quarantine", "0003_loaded_files"]
         assert migrate(wh) == []
         tables = {r[0] for r in wh.query("SHOW TABLES").rows}
         assert {"events_raw", "events", "quarantine_raw", "quarantine", "loaded_files", "schema_migrations"} <= tables
