@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -14,19 +13,10 @@ from flink_jobs.options import JobOptions, JobPaths
 from flink_jobs.outputs import warehouse_sources
 from flink_jobs.recovery import latest_snapshot
 from touchstream.config import Settings
-from warehouse import Warehouse, connect
+from warehouse import Warehouse
 from warehouse.loader import Loader
-from warehouse.migrations import migrate
 
 MINUTE = 1_790_000_040_000
-
-
-@pytest.fixture
-def wh(warehouse_url: str) -> Iterator[Warehouse]:
-    warehouse = connect(warehouse_url)
-    migrate(warehouse)
-    yield warehouse
-    warehouse.close()
 
 
 def write(directory: Path, name: str, records: list[dict]) -> None:

@@ -1,21 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
-from warehouse import Warehouse, connect
-from warehouse.migrations import migrate
-
-
-@pytest.fixture
-def wh(warehouse_url: str) -> Iterator[Warehouse]:
-    """A migrated, empty warehouse on each engine in turn."""
-    warehouse = connect(warehouse_url)
-    migrate(warehouse)
-    yield warehouse
-    warehouse.close()
-
 
 def record(event_id: str, user: str = "u1", channel: str = "app", ts: int = 1_790_000_000_000, **extra: object) -> dict:
     """An event-log record as the collector writes it."""
