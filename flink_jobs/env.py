@@ -51,6 +51,7 @@ def base_configuration(options: JobOptions) -> Configuration:
     # stable operator ids across runs of the same code, so checkpoints and savepoints restore
     conf.set_string("table.exec.uid.generation", "ALWAYS")
     conf.set_string("table.exec.state.ttl", f"{options.dedup_ttl_ms} ms")
+    conf.set_string("table.local-time-zone", "UTC")  # windows on the epoch grid the tag step assumes
     conf.set_string("rest.bind-address", "127.0.0.1")
     conf.set_string("rest.address", "127.0.0.1")
     return conf

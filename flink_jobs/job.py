@@ -2,16 +2,19 @@
 
 ::
 
-    FileSource (ordered splits, p=1) ─ src_lines (rt, watermark = max ts - lateness)
-      └ parsed ─┬ rejects ──────────────────────────────► out/rejects
+    FileSource (ordered splits, p=1) ─ PARSE_EVENT (Java, once per line)
+      └ parsed (rt, watermark = max ts - lateness) ─┬ rejects ──► out/rejects
                 └ deduped ─┬ stream_events ──────────────► out/stream_events
                            ├ late_events ────────────────► out/late_events
                            ├ on_time ─ TUMBLE 1 min ─────► out/minute_metrics
                            ├ referral input ─ keyBy share_id ─ ReferralRouting ─┐ credits
-                           └ tag input ─────────────────────────────────────────┴ union
+                           └ on_time ─ TUMBLE batch per user ───────────────────┴ union
                                   ─ keyBy user_id ─ TagStep ─┬ Redis profiles
                                                              ├ out/tag_changes
                                                              └ out/profile_states
+
+``parsed`` and ``deduped`` are each materialised once (a DataStream round trip), so every
+branch reads the same parse and the same dedup.
 """
 
 from __future__ import annotations
@@ -30,10 +33,11 @@ from flink_jobs.env import batch_configuration, create_environments, streaming_c
 from flink_jobs.options import OUTPUT_TABLES, JobOptions, JobPaths
 from flink_jobs.source import event_lines, event_log_source
 from flink_jobs.tagging_ops import (
-    EVENT_TYPE,
+    BATCH_TYPE,
     PROFILE_STATES,
     TAG_CHANGE_TYPE,
     ReferralRouting,
+    ReleaseGrid,
     TagStep,
 )
 
@@ -67,8 +71,7 @@ def build_job(
     env, t_env = create_environments(conf, batch)
     monitor = options.monitor_interval_ms if continuous else None
     lines = event_lines(env, event_log_source(inputs, monitor))
-    tables.register_source(t_env, lines, options.lateness_ms)
-    tables.register_views(t_env, batch)
+    tables.register_views(t_env, lines, options.lateness_ms, batch)
     for table in OUTPUT_TABLES:
         directory = paths.output(table)
         directory.mkdir(parents=True, exist_ok=True)
@@ -78,19 +81,21 @@ def build_job(
     for table in tables.INSERTS:
         statements.add_insert_sql(tables.insert_sql(table))
 
-    events = t_env.to_data_stream(tables.tag_input(t_env)).map(lambda r: r, output_type=EVENT_TYPE)
+    grid = ReleaseGrid(options.backfill_tag_batch_ms if batch else options.tag_batch_ms)
+    batches = t_env.to_data_stream(tables.tag_batches(t_env, grid.size_ms)).map(lambda r: r, output_type=BATCH_TYPE)
     shares = t_env.to_data_stream(tables.referral_input(t_env))
     credits = (
         shares.key_by(lambda r: r[0], key_type=Types.STRING())
-        .process(ReferralRouting(), output_type=EVENT_TYPE)
+        .process(ReferralRouting(grid), output_type=BATCH_TYPE)
         .uid("referral-routing")
         .name("referral-routing")
     )
     tagged = (
-        events.union(credits)
+        batches.union(credits)
         .key_by(lambda r: r[0], key_type=Types.STRING())
         .process(
             TagStep(
+                grid,
                 redis_url,
                 options.redis_prefix,
                 str(options.tag_definitions) if options.tag_definitions else None,

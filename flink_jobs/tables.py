@@ -22,59 +22,44 @@ from pyflink.table.udf import udf
 logger = logging.getLogger(__name__)
 
 MINUTE_MS = 60_000
+PARSE_EVENT_CLASS = "io.touchstream.flink.ParseEvent"
 
-PARSED = """
-CREATE TEMPORARY VIEW parsed AS
+# Stage 1, on the raw lines: parse each line once (PARSE_EVENT, Java) and classify it.
+PARSE = """
 SELECT
-    line, rt, pt, ts_ms, event_id, user_id, channel, event, session_id, page, business, flow, step,
-    amount, received_ms, share_id, ref_share_id,
+    line, e.ts_ms AS ts_ms, e.event_id AS event_id, e.user_id AS user_id, e.channel AS channel,
+    e.event AS event, e.session_id AS session_id, e.page AS page, e.business AS business, e.flow AS flow,
+    e.step AS step, e.amount AS amount, e.received_ms AS received_ms, e.share_id AS share_id,
+    e.ref_share_id AS ref_share_id,
     CASE
-        WHEN NOT (line IS JSON OBJECT) THEN 'not a JSON object'
-        WHEN event_id IS NULL OR event_id = '' THEN 'missing event_id'
-        WHEN user_id IS NULL OR user_id = '' THEN 'missing user_id'
-        WHEN channel IS NULL OR channel = '' THEN 'missing channel'
-        WHEN event IS NULL OR event = '' THEN 'missing event'
-        WHEN ts_ms IS NULL THEN 'ts missing or not integer epoch milliseconds'
+        WHEN e IS NULL THEN 'not a JSON object'
+        WHEN e.event_id IS NULL OR e.event_id = '' THEN 'missing event_id'
+        WHEN e.user_id IS NULL OR e.user_id = '' THEN 'missing user_id'
+        WHEN e.channel IS NULL OR e.channel = '' THEN 'missing channel'
+        WHEN e.event IS NULL OR e.event = '' THEN 'missing event'
+        WHEN e.ts_ms IS NULL THEN 'ts missing or not integer epoch milliseconds'
         ELSE CAST(NULL AS STRING)
-    END AS reason,
-    {late} AS late
-FROM (
-    SELECT
-        f0 AS line, rt, pt,
-        TRY_CAST(JSON_VALUE(f0, '$.ts') AS BIGINT) AS ts_ms,
-        JSON_VALUE(f0, '$.event_id') AS event_id,
-        JSON_VALUE(f0, '$.user_id') AS user_id,
-        JSON_VALUE(f0, '$.channel') AS channel,
-        JSON_VALUE(f0, '$.event') AS event,
-        COALESCE(JSON_VALUE(f0, '$.session_id'), '') AS session_id,
-        COALESCE(JSON_VALUE(f0, '$.page'), '') AS page,
-        COALESCE(JSON_VALUE(f0, '$.props.business'), '') AS business,
-        COALESCE(JSON_VALUE(f0, '$.props.flow'), '') AS flow,
-        COALESCE(TRY_CAST(JSON_VALUE(f0, '$.props.step') AS INT), 0) AS step,
-        COALESCE(TRY_CAST(JSON_VALUE(f0, '$.props.amount') AS DOUBLE), 0.0) AS amount,
-        COALESCE(TRY_CAST(JSON_VALUE(f0, '$.received_at') AS BIGINT), 0) AS received_ms,
-        COALESCE(JSON_VALUE(f0, '$.props.share_id'), '') AS share_id,
-        COALESCE(JSON_VALUE(f0, '$.props.ref_share_id'), '') AS ref_share_id
-    FROM src_lines
-)
+    END AS reason
+FROM (SELECT f0 AS line, parse_event(f0) AS e FROM src_lines)
 """
 
-# Late = behind the watermark when read (Flink's own definition). Decided once, at the
-# source, whose watermark follows every record in read order, so it is the same in a live
-# run and a catch-up. Late events are kept out of the minute windows and the tag engine
-# (where applying them would depend on timing) and land in late_events instead.
+# Late = behind the watermark when read (Flink's own definition). Decided once, right after
+# the watermark assigner, whose watermark follows every record in read order, so it is the
+# same in a live run and a catch-up. Late events are kept out of the minute windows and the
+# tag engine (where applying them would depend on timing) and land in late_events instead.
 LATE_STREAMING = "COALESCE(rt <= CURRENT_WATERMARK(rt), FALSE)"
 LATE_BATCH = "FALSE"  # a batch job sorts by time before windowing: nothing is late
 
-# Streaming keeps the first copy read (processing-time order = segment order, insert-only,
-# state expires after the dedup TTL); batch sorts, so it keeps the earliest received.
-DEDUPED = """
-CREATE TEMPORARY VIEW deduped AS
+# Stage 2, on ``parsed`` (event time and watermark assigned): keep valid events, classify
+# late, deduplicate. Streaming keeps the first copy read (processing-time order = segment
+# order, insert-only, state expires after the dedup TTL); batch sorts, so it keeps the
+# earliest received.
+DEDUP = """
 SELECT line, rt, ts_ms, event_id, user_id, channel, event, session_id, page, business, flow, step,
        amount, received_ms, share_id, ref_share_id, late
 FROM (
     SELECT *, ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY {order}) AS rn
-    FROM parsed WHERE reason IS NULL
+    FROM (SELECT *, {late} AS late FROM parsed WHERE reason IS NULL)
 )
 WHERE rn = 1
 """
@@ -118,27 +103,44 @@ def log_reject(reason: str, line: str) -> str:
     return reason
 
 
-def register_source(t_env: StreamTableEnvironment, lines: DataStream, lateness_ms: int) -> None:
-    """``src_lines``: the raw lines with event time ``rt`` (epoch 0 when unparseable) and a watermark."""
-    schema = (
+def interval(ms: int) -> str:
+    """A SQL interval literal of ``ms`` milliseconds (``SECOND`` alone only holds < 100 s)."""
+    days, rest = divmod(ms, 86_400_000)
+    hours, rest = divmod(rest, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    return f"INTERVAL '{days} {hours:02d}:{minutes:02d}:{rest / 1000:06.3f}' DAY TO SECOND(3)"
+
+
+def register_views(
+    t_env: StreamTableEnvironment, lines: DataStream, lateness_ms: int, batch: bool
+) -> None:
+    """``parsed`` (every line, parsed, with event time ``rt``), ``deduped`` and ``on_time``.
+
+    Each stage is materialised once as a DataStream and read back as a table. Without that,
+    every consumer (the statement set and each ``to_data_stream``) is planned on its own and
+    the parse and the dedup run once per consumer; through the round trip they run once.
+    ``deduped`` keeps ``rt`` as its event-time attribute, with the upstream watermarks.
+    """
+    t_env.create_temporary_function("log_reject", log_reject)
+    t_env.execute_sql(f"CREATE TEMPORARY SYSTEM FUNCTION parse_event AS '{PARSE_EVENT_CLASS}' LANGUAGE JAVA")
+    t_env.create_temporary_view("src_lines", t_env.from_data_stream(lines))
+    parsed_rows = t_env.to_data_stream(t_env.sql_query(PARSE))
+    parsed_schema = (
         Schema.new_builder()
-        .column("f0", DataTypes.STRING())
-        .column_by_expression(
-            "rt",
-            "COALESCE(TO_TIMESTAMP_LTZ(TRY_CAST(JSON_VALUE(f0, '$.ts') AS BIGINT), 3), TO_TIMESTAMP_LTZ(0, 3))",
-        )
+        .column_by_expression("rt", "TO_TIMESTAMP_LTZ(COALESCE(ts_ms, 0), 3)")
         .column_by_expression("pt", "PROCTIME()")
-        .watermark("rt", f"rt - INTERVAL '{lateness_ms / 1000:.3f}' SECOND")
+        .watermark("rt", f"rt - {interval(lateness_ms)}")
         .build()
     )
-    t_env.create_temporary_view("src_lines", t_env.from_data_stream(lines, schema))
-
-
-def register_views(t_env: StreamTableEnvironment, batch: bool) -> None:
-    t_env.create_temporary_function("log_reject", log_reject)
-    late = LATE_BATCH if batch else LATE_STREAMING
-    t_env.execute_sql(PARSED.format(late=late))
-    t_env.execute_sql(DEDUPED.format(order="rt, received_ms" if batch else "pt"))
+    t_env.create_temporary_view("parsed", t_env.from_data_stream(parsed_rows, parsed_schema))
+    dedup = DEDUP.format(late=LATE_BATCH if batch else LATE_STREAMING, order="rt, received_ms" if batch else "pt")
+    deduped_rows = t_env.to_data_stream(t_env.sql_query(dedup))
+    deduped_schema = (
+        Schema.new_builder()
+        .watermark("rt", "SOURCE_WATERMARK()")
+        .build()
+    )
+    t_env.create_temporary_view("deduped", t_env.from_data_stream(deduped_rows, deduped_schema))
     t_env.execute_sql("CREATE TEMPORARY VIEW on_time AS SELECT * FROM deduped WHERE NOT late")
 
 
@@ -165,9 +167,19 @@ def insert_sql(table: str) -> str:
     return f"INSERT INTO sink_{table} {INSERTS[table].format(minute=MINUTE_MS)}"
 
 
-def tag_input(t_env: StreamTableEnvironment) -> Table:
-    """Every accepted, deduplicated, on-time event for the tag engine."""
-    return t_env.sql_query("SELECT user_id, ts_ms, line FROM deduped WHERE NOT late")
+def tag_batches(t_env: StreamTableEnvironment, batch_ms: int) -> Table:
+    """Every on-time event for the tag engine, as one row per user and ``batch_ms`` window of
+    event time: ``(user_id, release_ms, lines)``. A window is emitted once the watermark has
+    passed it, so the Python step gets each user's events in few calls, already complete up
+    to ``release_ms`` (the window's last millisecond); ``lines`` are joined by newlines
+    (JSON lines never contain a raw one)."""
+    return t_env.sql_query(
+        f"""
+        SELECT user_id, MAX(ts_ms) - MOD(MAX(ts_ms), {batch_ms}) + {batch_ms - 1} AS release_ms,
+               LISTAGG(line, U&'\\000A') AS lines
+        FROM TABLE(TUMBLE(TABLE on_time, DESCRIPTOR(rt), {interval(batch_ms)}))
+        GROUP BY window_start, window_end, user_id"""
+    )
 
 
 def referral_input(t_env: StreamTableEnvironment) -> Table:

@@ -1,9 +1,14 @@
 """The Python half of the job: referral routing and the tag engine, as keyed process functions.
 
-Both buffer their input in keyed state until the watermark passes it, then work through it
+Both hold their input in keyed state until the watermark passes it, then work through it
 in ``(ts, event_id)`` order. That is what the engine needs (per user, non-decreasing event
 time) and it makes the result independent of how records were interleaved on the way:
 a batch backfill, a catch-up and a live run feed the engine the same sequence.
+
+The tag step receives *batches*: SQL groups each user's events into event-time windows of
+a fixed grid (:class:`ReleaseGrid`) and emits a window when the watermark passes its end,
+so Python runs once per user and window rather than once per event. Every timer the step
+sets lies on the grid's window ends, where all events up to that instant have arrived.
 
 The tag step writes every TagChange and the business state to Redis through a pipelined,
 idempotent ProfileWriter (flushed at least every ``flush_interval_ms`` while records flow,
@@ -15,12 +20,13 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from pyflink.common import Row, Types
 from pyflink.datastream import KeyedProcessFunction, OutputTag, RuntimeContext, TimeDomain
-from pyflink.datastream.state import ValueStateDescriptor
+from pyflink.datastream.state import ListStateDescriptor, ValueStateDescriptor
 
 logger = logging.getLogger(__name__)
 
@@ -31,8 +37,29 @@ TAG_CHANGE_TYPE = Types.ROW_NAMED(
     [Types.STRING(), Types.STRING(), Types.STRING(), Types.LONG(), Types.LONG(), Types.LONG()],
 )
 PROFILE_STATE_TYPE = Types.ROW_NAMED(["user_id", "updated_at", "state"], [Types.STRING(), Types.LONG(), Types.STRING()])
-EVENT_TYPE = Types.ROW_NAMED(["user_id", "ts_ms", "line"], [Types.STRING(), Types.LONG(), Types.STRING()])
+BATCH_TYPE = Types.ROW_NAMED(["user_id", "release_ms", "lines"], [Types.STRING(), Types.LONG(), Types.STRING()])
 PROFILE_STATES = OutputTag("profile_states", PROFILE_STATE_TYPE)
+
+
+@dataclass(frozen=True)
+class ReleaseGrid:
+    """Event-time windows ``[k*size, (k+1)*size)``; a window is *released* at its last millisecond.
+
+    SQL emits a user's window once the watermark reaches that instant, so at a release time
+    every event up to it has reached the tag step; in between, some may still be in flight.
+    """
+
+    size_ms: int
+
+    def release(self, ts: int) -> int:
+        """The release time of the window holding ``ts``."""
+        return ts - ts % self.size_ms + self.size_ms - 1
+
+    def settled(self, watermark: int) -> int:
+        """The latest release time at or before ``watermark`` (everything up to it has arrived)."""
+        if watermark >= MAX_TS or watermark < 0:
+            return watermark
+        return self.release(watermark + 1 - self.size_ms)
 
 
 class _Buffered(KeyedProcessFunction):
@@ -66,7 +93,8 @@ class _Buffered(KeyedProcessFunction):
 class ReferralRouting(_Buffered):
     """Keyed by share_id: turns visits through another user's share into credits of the sharer."""
 
-    def __init__(self, credit_days: int = 30) -> None:
+    def __init__(self, grid: ReleaseGrid, credit_days: int = 30) -> None:
+        self.grid = grid
         self.credit_days = credit_days
 
     def open(self, runtime_context: RuntimeContext) -> None:
@@ -91,23 +119,31 @@ class ReferralRouting(_Buffered):
         for event in self._take(ctx, max(timestamp, ctx.timer_service().current_watermark())):
             record, credit = self._router.on_event(record, event)
             if credit is not None:
-                yield Row(credit["user_id"], int(credit["ts"]), orjson.dumps(credit).decode())
+                yield Row(credit["user_id"], self.grid.release(int(credit["ts"])), orjson.dumps(credit).decode())
         if record is not None:
             self._share.update(record.to_bytes().decode())
             ctx.timer_service().register_event_time_timer(record.ts + self._router.credit_ms)
 
 
-class TagStep(_Buffered):
-    """Keyed by user_id: the tag engine, its event-time timers, Redis writes and change records."""
+class TagStep(KeyedProcessFunction):
+    """Keyed by user_id: the tag engine, its event-time timers, Redis writes and change records.
+
+    Input rows are ``(user_id, release_ms, lines)``: a window of the user's events, or a
+    referral credit, released on ``grid``. They wait in a list state until the watermark
+    reaches their release time; then everything released is applied in ``(ts, event_id)``
+    order and the engine's clock advances to that time.
+    """
 
     def __init__(
         self,
+        grid: ReleaseGrid,
         redis_url: str,
         redis_prefix: str,
         definitions: str | None,
         horizon_ms: int | None,
         flush_interval_ms: int,
     ) -> None:
+        self.grid = grid
         self.redis_url = redis_url
         self.redis_prefix = redis_prefix
         self.definitions = definitions
@@ -122,7 +158,7 @@ class TagStep(_Buffered):
         from tagging.profiles import RedisProfileStore
         from tagging.watcher import TagCatalogueWatcher
 
-        super().open(runtime_context)
+        self._batches = runtime_context.get_list_state(ListStateDescriptor("batches", Types.PICKLED_BYTE_ARRAY()))
         self._user = runtime_context.get_state(ValueStateDescriptor("user", Types.STRING()))
         self._watcher = TagCatalogueWatcher(self.definitions or DEFINITIONS_DIR)
         self._engine = TagEngine(self._watcher.current())
@@ -139,7 +175,9 @@ class TagStep(_Buffered):
             logger.info("tag step closed; flushed %d pending profile writes", pending)
 
     def process_element(self, value: Row, ctx: KeyedProcessFunction.Context):  # type: ignore[no-untyped-def]
-        self._add(ctx, int(value[1]), orjson.loads(value[2]))
+        release = int(value[1])
+        self._batches.add((release, value[2]))
+        ctx.timer_service().register_event_time_timer(release)
         self._maybe_flush()
         return iter(())
 
@@ -149,13 +187,41 @@ class TagStep(_Buffered):
             return
         yield from self._on_event_time(timestamp, ctx)
 
+    def _take(self, now: int) -> list[dict[str, Any]]:
+        """The buffered events with ts <= ``now``, in (ts, event_id) order; the rest stay buffered."""
+        ready: list[str] = []
+        rest: list[tuple[int, str]] = []
+        for release, lines in self._batches.get() or ():
+            if release <= now:
+                ready.append(lines)
+            elif release - self.grid.size_ms < now:  # a window cut by the horizon: split it
+                early, late = [], []
+                for line in lines.split("\n"):
+                    (early if int(orjson.loads(line)["ts"]) <= now else late).append(line)
+                ready.extend(early)
+                if late:
+                    rest.append((release, "\n".join(late)))
+            else:
+                rest.append((release, lines))
+        if not ready:
+            return []
+        if rest:
+            self._batches.update(rest)
+        else:
+            self._batches.clear()
+        events = [orjson.loads(line) for lines in ready for line in lines.split("\n")]
+        for event in events:
+            event["ts"] = int(event["ts"])
+        events.sort(key=lambda e: (e["ts"], str(e.get("event_id", ""))))
+        return events
+
     def _on_event_time(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext):  # type: ignore[no-untyped-def]
         from tagging.state import UserState
 
-        now = max(timestamp, ctx.timer_service().current_watermark())
+        now = max(timestamp, self.grid.settled(ctx.timer_service().current_watermark()))
         if self.horizon_ms is not None:
             now = min(now, self.horizon_ms)
-        events = self._take(ctx, now)
+        events = self._take(now)
         raw = self._user.value()
         state = UserState.from_bytes(raw) if raw else UserState(user_id=str(ctx.get_current_key()))
         business_before = orjson.dumps(state.business)
@@ -167,7 +233,7 @@ class TagStep(_Buffered):
         self._user.update(state.to_bytes().decode())
         due = self._engine.next_due(state)
         if due is not None and (self.horizon_ms is None or due <= self.horizon_ms):
-            ctx.timer_service().register_event_time_timer(max(due, now + 1) if due <= now else due)
+            ctx.timer_service().register_event_time_timer(self.grid.release(max(due, now + 1)))
         business = orjson.dumps(state.business)
         changed_business = business != business_before
         if changes or changed_business:
