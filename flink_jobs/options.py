@@ -31,7 +31,7 @@ class JobOptions:
     parallelism: int = 1  # ordered splits need one reader; the whole job is tiny on 2 cores
     flush_interval_ms: int = 200  # Redis writes are at most this old unless the stream stalls
     tag_batch_ms: int = 500  # streaming: the tag step sees each user's events in windows this long
-    backfill_tag_batch_ms: int = 3_600_000  # BATCH: bigger windows, fewer Python calls
+    backfill_tag_batch_ms: int = 7 * 86_400_000  # BATCH: timers fire per key at the end anyway
     horizon_ms: int | None = None  # bounded runs: timers after this instant do not fire
     redis_prefix: str = "ts"
     tag_definitions: Path | None = None  # None: the shipped tagging/definitions

@@ -76,6 +76,7 @@ def tag_change_row(record: dict[str, Any], _file: str = "", _line: int = 0) -> R
     if action not in ("set", "cleared"):
         raise ValueError(f"action: {action!r}")
     expires = record.get("expires_at_ms")
+    set_at = record.get("set_at_ms")
     return {
         "user_id": str(record["user_id"]),
         "tag": str(record["tag"]),
@@ -84,6 +85,7 @@ def tag_change_row(record: dict[str, Any], _file: str = "", _line: int = 0) -> R
         "ts_ms": ts_ms,
         "expires_at_ms": None if expires is None else int(expires),
         "seq": int(record["seq"]),
+        "set_at_ms": None if set_at is None else int(set_at),
     }
 
 

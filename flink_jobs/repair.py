@@ -54,7 +54,9 @@ def replay_outputs(paths: JobPaths, store: RedisProfileStore) -> int:
             for r in _records(path):
                 user = r["user_id"]
                 if table == "tag_changes":
-                    change = TagChange(user, r["tag"], r["action"], r["ts_ms"], r["expires_at_ms"], r["seq"])
+                    change = TagChange(
+                        user, r["tag"], r["action"], r["ts_ms"], r["expires_at_ms"], r["seq"], r.get("set_at_ms")
+                    )
                     changes.setdefault(user, []).append(change)
                 elif r["updated_at"] >= states.get(user, {}).get("updated_at", -1):
                     states[user] = orjson.loads(r["state"])  # part files are not in time order

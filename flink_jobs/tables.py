@@ -75,7 +75,9 @@ SINK_COLUMNS: dict[str, str] = {
     ),
     "late_events": "event_id STRING, user_id STRING, channel STRING, event STRING, ts_ms BIGINT, received_ms BIGINT",
     "rejects": "reason STRING, line STRING",
-    "tag_changes": ("user_id STRING, tag STRING, action STRING, ts_ms BIGINT, expires_at_ms BIGINT, seq BIGINT"),
+    "tag_changes": (
+        "user_id STRING, tag STRING, action STRING, ts_ms BIGINT, expires_at_ms BIGINT, seq BIGINT, set_at_ms BIGINT"
+    ),
     "profile_states": "user_id STRING, updated_at BIGINT, state STRING",
 }
 
@@ -111,9 +113,7 @@ def interval(ms: int) -> str:
     return f"INTERVAL '{days} {hours:02d}:{minutes:02d}:{rest / 1000:06.3f}' DAY TO SECOND(3)"
 
 
-def register_views(
-    t_env: StreamTableEnvironment, lines: DataStream, lateness_ms: int, batch: bool
-) -> None:
+def register_views(t_env: StreamTableEnvironment, lines: DataStream, lateness_ms: int, batch: bool) -> None:
     """``parsed`` (every line, parsed, with event time ``rt``), ``deduped`` and ``on_time``.
 
     Each stage is materialised once as a DataStream and read back as a table. Without that,
@@ -135,11 +135,7 @@ def register_views(
     t_env.create_temporary_view("parsed", t_env.from_data_stream(parsed_rows, parsed_schema))
     dedup = DEDUP.format(late=LATE_BATCH if batch else LATE_STREAMING, order="rt, received_ms" if batch else "pt")
     deduped_rows = t_env.to_data_stream(t_env.sql_query(dedup))
-    deduped_schema = (
-        Schema.new_builder()
-        .watermark("rt", "SOURCE_WATERMARK()")
-        .build()
-    )
+    deduped_schema = Schema.new_builder().watermark("rt", "SOURCE_WATERMARK()").build()
     t_env.create_temporary_view("deduped", t_env.from_data_stream(deduped_rows, deduped_schema))
     t_env.execute_sql("CREATE TEMPORARY VIEW on_time AS SELECT * FROM deduped WHERE NOT late")
 

@@ -33,8 +33,8 @@ logger = logging.getLogger(__name__)
 MAX_TS = 2**63 - 1
 
 TAG_CHANGE_TYPE = Types.ROW_NAMED(
-    ["user_id", "tag", "action", "ts_ms", "expires_at_ms", "seq"],
-    [Types.STRING(), Types.STRING(), Types.STRING(), Types.LONG(), Types.LONG(), Types.LONG()],
+    ["user_id", "tag", "action", "ts_ms", "expires_at_ms", "seq", "set_at_ms"],
+    [Types.STRING(), Types.STRING(), Types.STRING(), Types.LONG(), Types.LONG(), Types.LONG(), Types.LONG()],
 )
 PROFILE_STATE_TYPE = Types.ROW_NAMED(["user_id", "updated_at", "state"], [Types.STRING(), Types.LONG(), Types.STRING()])
 BATCH_TYPE = Types.ROW_NAMED(["user_id", "release_ms", "lines"], [Types.STRING(), Types.LONG(), Types.STRING()])
@@ -243,7 +243,7 @@ class TagStep(KeyedProcessFunction):
             wall = ctx.timer_service().current_processing_time()
             ctx.timer_service().register_processing_time_timer(wall - wall % interval + interval)
         for c in changes:
-            yield Row(c.user_id, c.tag, c.action, c.ts_ms, c.expires_at_ms, c.seq)
+            yield Row(c.user_id, c.tag, c.action, c.ts_ms, c.expires_at_ms, c.seq, c.set_at_ms)
         if changed_business:
             yield PROFILE_STATES, Row(state.user_id, state.business.updated_at, business.decode())
         self._maybe_flush()

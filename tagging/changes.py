@@ -12,10 +12,11 @@ Action = Literal["set", "cleared"]
 class TagChange:
     """``tag`` became ``action`` for ``user_id`` at event time ``ts_ms``.
 
-    A ``set`` on a tag that is already set refreshes it (new ``expires_at_ms``; the store
-    keeps the original ``set_at``). ``seq`` numbers the user's changes (1, 2, ...): it is
-    the same on a replay, so a store can ignore what it has already applied even when two
-    changes share a timestamp.
+    A ``set`` on a tag that is already set refreshes it (new ``expires_at_ms``); ``set_at_ms``
+    is when the tag went on, the same on every refresh, so a store writes absolute values and
+    ends up the same whatever subset of refreshes it has seen (a replay after a hard kill).
+    ``seq`` numbers the user's changes (1, 2, ...): it is the same on a replay, so a store can
+    ignore what it has already applied even when two changes share a timestamp.
     """
 
     user_id: str
@@ -24,6 +25,7 @@ class TagChange:
     ts_ms: int
     expires_at_ms: int | None = None
     seq: int = 0
+    set_at_ms: int | None = None  # sets only
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -33,4 +35,5 @@ class TagChange:
             "ts_ms": self.ts_ms,
             "expires_at_ms": self.expires_at_ms,
             "seq": self.seq,
+            "set_at_ms": self.set_at_ms,
         }

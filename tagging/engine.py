@@ -305,12 +305,14 @@ class TagEngine:
         self, state: UserState, tag: str, action: Action, t: int, expires: int | None, out: list[TagChange]
     ) -> None:
         state.seq += 1
+        set_at = None
         if action == "set":
             previous = state.tags.get(tag)
-            state.tags[tag] = [previous[0] if previous else t, expires]
+            set_at = previous[0] if previous else t
+            state.tags[tag] = [set_at, expires]
         else:
             state.tags.pop(tag, None)
-        out.append(TagChange(state.user_id, tag, action, t, expires, state.seq))
+        out.append(TagChange(state.user_id, tag, action, t, expires, state.seq, set_at))
 
     def _reconcile(self, state: UserState, out: list[TagChange]) -> None:
         """Bring a state made under other definitions in line with the current ones."""

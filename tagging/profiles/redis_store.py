@@ -22,10 +22,12 @@ from tagging.state import BusinessState
 
 logger = logging.getLogger(__name__)
 
-# KEYS: tags hash, versions hash. ARGV: groups of (tag, "s"|"c", ts_ms, seq, expires_at or "").
+# KEYS: tags hash, versions hash. ARGV: groups of (tag, "s"|"c", ts_ms, seq, expires_at or "",
+# set_at or ""). Without a set_at (changes recorded before it existed) a refresh keeps the
+# stored one.
 APPLY_TAGS = """
 local applied = 0
-for i = 1, #ARGV, 5 do
+for i = 1, #ARGV, 6 do
   local tag, ts, seq = ARGV[i], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
   local v = redis.call('HGET', KEYS[2], tag)
   local newer = true
@@ -37,9 +39,12 @@ for i = 1, #ARGV, 5 do
   if newer then
     redis.call('HSET', KEYS[2], tag, ARGV[i + 2] .. ':' .. ARGV[i + 3])
     if ARGV[i + 1] == 's' then
-      local set_at = ARGV[i + 2]
-      local cur = redis.call('HGET', KEYS[1], tag)
-      if cur then set_at = string.sub(cur, 1, string.find(cur, ':', 1, true) - 1) end
+      local set_at = ARGV[i + 5]
+      if set_at == '' then
+        set_at = ARGV[i + 2]
+        local cur = redis.call('HGET', KEYS[1], tag)
+        if cur then set_at = string.sub(cur, 1, string.find(cur, ':', 1, true) - 1) end
+      end
       redis.call('HSET', KEYS[1], tag, set_at .. ':' .. ARGV[i + 4])
     else
       redis.call('HDEL', KEYS[1], tag)
@@ -98,7 +103,8 @@ class RedisProfileWriter(ProfileWriter):
                 args: list[Any] = []
                 for c in changes:
                     expires = "" if c.expires_at_ms is None else c.expires_at_ms
-                    args += [c.tag, "s" if c.action == "set" else "c", c.ts_ms, c.seq, expires]
+                    set_at = "" if c.set_at_ms is None else c.set_at_ms
+                    args += [c.tag, "s" if c.action == "set" else "c", c.ts_ms, c.seq, expires, set_at]
                 store.apply_tags(
                     keys=[keys.tags_key(prefix, user_id), keys.versions_key(prefix, user_id)],
                     args=args,

@@ -114,11 +114,5 @@ def test_sigkill_then_restart_outputs_equal_undisturbed(recovered: dict[str, Any
         assert recovered[table] == catch_up[table], table
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known, open: after a SIGKILL the Redis set_at of a tag that was refreshed can be the refresh's "
-    "time instead of the original set (the profile writer keeps set_at only when the tag is present when "
-    "the refresh lands); tags, expiries and the committed outputs do match",
-)
 def test_sigkill_then_restart_profiles_equal_undisturbed(recovered: dict[str, Any], catch_up: dict[str, Any]) -> None:
     assert recovered["profiles"] == catch_up["profiles"]

@@ -90,6 +90,22 @@ def test_stale_changes_are_ignored_and_same_instant_order_is_kept(redis_client: 
     assert store.get_profile("u1")["tags"] == []
 
 
+def test_refresh_alone_restores_the_original_set_at(redis_client: redis.Redis, engine: TagEngine) -> None:
+    """After a hard kill Redis may miss the first set and see only a later refresh: the
+    refresh carries the original set time, so the profile is the same either way."""
+    events = [order(T0, "plan"), order(T0 + DAY, "plan")]
+    state, changes = UserState(), []
+    for e in events:
+        changes += engine.on_event(state, e)
+    first, refresh = [c for c in changes if c.tag == "orderer:plan"]
+    assert refresh.set_at_ms == first.set_at_ms == T0 and refresh.ts_ms == T0 + DAY
+    everything, refresh_only = RedisProfileStore(redis_client, "all"), RedisProfileStore(redis_client, "late")
+    everything.apply("u1", [first, refresh])
+    refresh_only.apply("u1", [refresh])
+    assert everything.get_profile("u1")["tags"] == refresh_only.get_profile("u1")["tags"]
+    assert refresh_only.get_profile("u1")["tags"][0]["set_at"] == T0
+
+
 def test_business_state_keeps_the_newest(redis_client: redis.Redis) -> None:
     store = RedisProfileStore(redis_client)
     new, old = UserState().business, UserState().business
