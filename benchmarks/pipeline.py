@@ -1,23 +1,33 @@
 """Backfill throughput: N generated events through the whole job (SQL + tag engine + Redis).
 
-    .venv/bin/python -m benchmarks.pipeline --events 1000000
+    .venv/bin/python -m benchmarks.pipeline --events 1000000 [--baseline]
 
-Prints one JSON line. Everything lives in a temporary home that is removed afterwards.
+``--baseline`` then runs the same backfill with every step in Python
+(:mod:`flink_jobs.python_baseline`, which tests check writes the same outputs) over the same
+files, in the same process, and reports the ratio. Peak RSS is that of this process and
+its children (the JVM with the MiniCluster and the embedded Python workers). Prints one
+JSON line. Everything lives in a temporary home that is removed afterwards.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
+import os
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
+import psutil
 
-from flink_jobs.cli_entry import run_backfill
-from flink_jobs.options import JobOptions
+from flink_jobs.cli_entry import redis_url_for, run_backfill
+from flink_jobs.options import JobOptions, JobPaths
+from flink_jobs.python_baseline import build_python_job
 from tagging.profiles import stop_embedded
 from touchstream.config import load_settings
 from touchstream.traffic.generate import generate_world
@@ -39,28 +49,71 @@ def write_segments(directory: Path, events: int, users: int, days: int) -> list[
     return files
 
 
+class PeakRss:
+    """Samples the resident memory of this process and all its descendants every half second."""
+
+    def __init__(self) -> None:
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        me = psutil.Process()
+        while not self._stop.wait(0.5):
+            total = 0
+            for proc in [me, *me.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):
+                    total += proc.memory_info().rss
+            self.peak_mb = max(self.peak_mb, total / 2**20)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def timed(run: Callable[[], None]) -> dict[str, float]:
+    with PeakRss() as rss:
+        started = time.perf_counter()
+        run()
+        seconds = time.perf_counter() - started
+    return {"seconds": round(seconds, 1), "peak_rss_mb": round(rss.peak_mb)}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--users", type=int, default=20_000)
     parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--baseline", action="store_true", help="also run the all-Python job and report the ratio")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="ts-bench-") as tmp:
         settings = load_settings(env={}, home=Path(tmp))
         files = write_segments(settings.event_log, args.events, args.users, args.days)
         lines = sum(1 for f in files for _ in f.open("rb"))
-        started = time.perf_counter()
+        horizon = int(time.time() * 1000)
         try:
-            run_backfill(settings, files, JobOptions())
+            sql = timed(lambda: run_backfill(settings, files, JobOptions(horizon_ms=horizon, redis_prefix="sql")))
+            result: dict[str, object] = {
+                "benchmark": "pipeline_backfill",
+                "events": lines,
+                **sql,
+                "events_per_s": round(lines / sql["seconds"]),
+            }
+            if args.baseline:
+                paths = JobPaths(settings.home / "baseline")
+                options = JobOptions(horizon_ms=horizon, redis_prefix="python")
+                job = build_python_job(files, paths, options, redis_url_for(settings))
+                python = timed(lambda: job.env.execute(job.name))
+                result["python_baseline"] = {**python, "events_per_s": round(lines / python["seconds"])}
+                result["ratio_vs_python"] = round(python["seconds"] / sql["seconds"], 2)
         finally:
             stop_embedded(settings)
-        seconds = time.perf_counter() - started
-    result = {
-        "benchmark": "pipeline_backfill",
-        "events": lines,
-        "seconds": round(seconds, 1),
-        "events_per_s": round(lines / seconds),
-    }
+    result["cores"] = os.cpu_count()
+    result["load_avg_1m"] = round(os.getloadavg()[0], 2)
     sys.stdout.write(orjson.dumps(result).decode() + "\n")
 
 

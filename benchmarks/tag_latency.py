@@ -64,9 +64,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=40.0)
     parser.add_argument("--lateness-ms", type=int, default=10_000)
     parser.add_argument("--batch", type=int, default=50)
+    parser.add_argument("--tag-batch-ms", type=int, default=200, help="the tag step's event-time window")
+    parser.add_argument("--keep", type=Path, help="keep the home (logs, outputs) here instead of a temporary one")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="ts-latency-") as tmp:
-        settings = load_settings(env={}, home=Path(tmp), collector_port=free_port())
+    with contextlib.ExitStack() as stack:
+        home = args.keep or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ts-latency-")))
+        settings = load_settings(env={}, home=home, collector_port=free_port())
         env = {
             **os.environ,
             **settings_env(settings),
@@ -74,6 +77,7 @@ def main() -> None:
             "TOUCHSTREAM_FLINK_MONITOR_INTERVAL_MS": "200",
             "TOUCHSTREAM_FLINK_CHECKPOINT_INTERVAL_MS": "5000",
             "TOUCHSTREAM_FLINK_FLUSH_INTERVAL_MS": "50",
+            "TOUCHSTREAM_FLINK_TAG_BATCH_MS": str(args.tag_batch_ms),
         }
         client = redis.Redis(unix_socket_path=str(ensure_embedded(settings)))
         running = settings.home / "flink" / "pipeline.running"
@@ -195,6 +199,7 @@ def main() -> None:
                     "rate_achieved": round(sent[0] / args.seconds, 1),
                     "seconds": args.seconds,
                     "lateness_ms": args.lateness_ms,
+                    "tag_batch_ms": args.tag_batch_ms,
                     "probes": len(accepted_at),
                     "probes_seen": len(seen_at),
                     "p50_ms": round(float(np.percentile(latencies, 50)), 1) if len(latencies) else None,

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pyflink.common import Types
-from pyflink.datastream import StreamExecutionEnvironment
-from pyflink.table import StreamTableEnvironment
+from pyflink.datastream import DataStream, StreamExecutionEnvironment
+from pyflink.table import StatementSet, StreamTableEnvironment
 
 from flink_jobs import tables
 from flink_jobs.env import batch_configuration, create_environments, streaming_configuration, use_log_dir
@@ -66,24 +66,61 @@ def build_job(
     ``batch`` uses Flink's BATCH runtime (bounded input only, sorts each key by time)."""
     if batch and continuous:
         raise ValueError("a BATCH job cannot monitor its input continuously")
+    env, t_env, lines = open_event_log(
+        inputs, paths, options, continuous=continuous, batch=batch, restore_from=restore_from
+    )
+    tables.register_views(t_env, lines, options.lateness_ms, batch)
+    statements = register_sinks(t_env, paths, options)
+    for table in tables.INSERTS:
+        statements.add_insert_sql(tables.insert_sql(table))
+    grid = ReleaseGrid(options.backfill_tag_batch_ms if batch else options.tag_batch_ms)
+    batches = t_env.to_data_stream(tables.tag_batches(t_env, grid.size_ms)).map(lambda r: r, output_type=BATCH_TYPE)
+    shares = t_env.to_data_stream(tables.referral_input(t_env))
+    attach_tag_path(t_env, statements, batches, shares, grid, options, redis_url)
+    statements.attach_as_datastream()
+    return BuiltJob(env, t_env, name)
+
+
+def open_event_log(
+    inputs: Sequence[Path],
+    paths: JobPaths,
+    options: JobOptions,
+    *,
+    continuous: bool,
+    batch: bool,
+    restore_from: Path | None = None,
+) -> tuple[StreamExecutionEnvironment, StreamTableEnvironment, DataStream]:
+    """The configured environments and the event log's lines, in segment-name order."""
     use_log_dir(paths)
     conf = batch_configuration(options) if batch else streaming_configuration(options, paths, restore_from)
     env, t_env = create_environments(conf, batch)
     monitor = options.monitor_interval_ms if continuous else None
-    lines = event_lines(env, event_log_source(inputs, monitor))
-    tables.register_views(t_env, lines, options.lateness_ms, batch)
+    return env, t_env, event_lines(env, event_log_source(inputs, monitor))
+
+
+def register_sinks(t_env: StreamTableEnvironment, paths: JobPaths, options: JobOptions) -> StatementSet:
+    """One FileSink table per output under ``paths.out``; returns the statement set to fill."""
     for table in OUTPUT_TABLES:
         directory = paths.output(table)
         directory.mkdir(parents=True, exist_ok=True)
         tables.register_sink(t_env, table, directory.as_uri(), options.checkpoint_interval_ms)
+    return t_env.create_statement_set()
 
-    statements = t_env.create_statement_set()
-    for table in tables.INSERTS:
-        statements.add_insert_sql(tables.insert_sql(table))
 
-    grid = ReleaseGrid(options.backfill_tag_batch_ms if batch else options.tag_batch_ms)
-    batches = t_env.to_data_stream(tables.tag_batches(t_env, grid.size_ms)).map(lambda r: r, output_type=BATCH_TYPE)
-    shares = t_env.to_data_stream(tables.referral_input(t_env))
+def attach_tag_path(
+    t_env: StreamTableEnvironment,
+    statements: StatementSet,
+    batches: DataStream,
+    shares: DataStream,
+    grid: ReleaseGrid,
+    options: JobOptions,
+    redis_url: str,
+) -> None:
+    """Referral routing and the tag step, with their outputs added to ``statements``.
+
+    ``batches``: ``(user_id, release_ms, lines)`` rows on ``grid``; ``shares``:
+    ``(share_key, user_id, ts_ms, line)`` rows of shares and visits through a share.
+    """
     credits = (
         shares.key_by(lambda r: r[0], key_type=Types.STRING())
         .process(ReferralRouting(grid), output_type=BATCH_TYPE)
@@ -109,5 +146,3 @@ def build_job(
     )
     statements.add_insert("sink_tag_changes", t_env.from_data_stream(tagged))
     statements.add_insert("sink_profile_states", t_env.from_data_stream(tagged.get_side_output(PROFILE_STATES)))
-    statements.attach_as_datastream()
-    return BuiltJob(env, t_env, name)

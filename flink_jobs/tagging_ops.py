@@ -31,6 +31,7 @@ from pyflink.datastream.state import ListStateDescriptor, ValueStateDescriptor
 logger = logging.getLogger(__name__)
 
 MAX_TS = 2**63 - 1
+LAG_REPORT_S = 5.0
 
 TAG_CHANGE_TYPE = Types.ROW_NAMED(
     ["user_id", "tag", "action", "ts_ms", "expires_at_ms", "seq", "set_at_ms"],
@@ -165,6 +166,7 @@ class TagStep(KeyedProcessFunction):
         self._store = RedisProfileStore(redis.Redis.from_url(self.redis_url), self.redis_prefix)
         self._writer = self._store.writer(max_pending=2000)
         self._flushed = time.monotonic()
+        self._reported = 0.0
 
     def close(self) -> None:
         writer = getattr(self, "_writer", None)
@@ -219,6 +221,7 @@ class TagStep(KeyedProcessFunction):
         from tagging.state import UserState
 
         now = max(timestamp, self.grid.settled(ctx.timer_service().current_watermark()))
+        self._report_lag(now)
         if self.horizon_ms is not None:
             now = min(now, self.horizon_ms)
         events = self._take(now)
@@ -247,6 +250,13 @@ class TagStep(KeyedProcessFunction):
         if changed_business:
             yield PROFILE_STATES, Row(state.user_id, state.business.updated_at, business.decode())
         self._maybe_flush()
+
+    def _report_lag(self, now: int) -> None:
+        """Every ``LAG_REPORT_S`` one log line: how far the event time being tagged trails the wall clock."""
+        wall = time.time()
+        if wall - self._reported >= LAG_REPORT_S:
+            self._reported = wall
+            logger.info("tag step at event time %d: %.0f ms behind the wall clock", now, wall * 1000 - now)
 
     def _maybe_flush(self) -> None:
         if self._writer.pending and time.monotonic() - self._flushed >= self.flush_interval_s:

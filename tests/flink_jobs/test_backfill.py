@@ -82,3 +82,27 @@ def test_tags_and_profiles_equal(runs: dict[str, Path], redis_socket: Path) -> N
     first, second = profiles(client, "inorder", data.USERS), profiles(client, "backfill", data.USERS)
     assert any(p["tags"] for p in first.values())
     assert first == second
+
+
+@pytest.fixture(scope="module")
+def baseline(runs: dict[str, Path], tmp_path_factory: pytest.TempPathFactory, redis_socket: Path) -> Path:
+    """The all-Python baseline job (benchmarks/pipeline.py --baseline) over the shuffled backlog."""
+    from flink_jobs.python_baseline import build_python_job
+
+    home = tmp_path_factory.mktemp("baseline")
+    files = sorted((runs["backfill"] / "events").iterdir())
+    options = JobOptions(lateness_ms=data.LATENESS_MS, horizon_ms=HORIZON, redis_prefix="baseline")
+    job = build_python_job(files, JobPaths(home / "flink"), options, f"unix://{redis_socket}")
+    job.env.execute(job.name)
+    return home / "flink" / "out"
+
+
+def test_python_baseline_writes_the_same_outputs(runs: dict[str, Path], baseline: Path, redis_socket: Path) -> None:
+    """The benchmark's ratio compares two jobs that do the same work."""
+    sql = runs["backfill"] / "flink" / "out"
+    for table in ("stream_events", "minute_metrics", "tag_changes", "profile_states"):
+        assert rows(sql, table), table
+        assert canonical(rows(sql, table)) == canonical(rows(baseline, table)), table
+    assert sorted(r["reason"] for r in rows(baseline, "rejects")) == ["missing user_id", "not a JSON object"]
+    client = redis.Redis(unix_socket_path=str(redis_socket))
+    assert profiles(client, "baseline", data.USERS) == profiles(client, "backfill", data.USERS)
