@@ -34,8 +34,7 @@ from flink_jobs.options import OUTPUT_TABLES, JobOptions, JobPaths
 from flink_jobs.source import event_lines, event_log_source
 from flink_jobs.tagging_ops import (
     BATCH_TYPE,
-    PROFILE_STATES,
-    TAG_CHANGE_TYPE,
+    OUTPUT_TYPE,
     ReferralRouting,
     ReleaseGrid,
     TagStep,
@@ -71,7 +70,7 @@ def build_job(
     )
     tables.register_views(t_env, lines, options.lateness_ms, batch)
     statements = register_sinks(t_env, paths, options)
-    for table in tables.INSERTS:
+    for table in tables.SQL_INSERTS:
         statements.add_insert_sql(tables.insert_sql(table))
     grid = ReleaseGrid(options.backfill_tag_batch_ms if batch else options.tag_batch_ms)
     batches = t_env.to_data_stream(tables.tag_batches(t_env, grid.size_ms)).map(lambda r: r, output_type=BATCH_TYPE)
@@ -139,10 +138,11 @@ def attach_tag_path(
                 options.horizon_ms,
                 options.flush_interval_ms,
             ),
-            output_type=TAG_CHANGE_TYPE,
+            output_type=OUTPUT_TYPE,
         )
         .uid("tag-engine")
         .name("tag-engine")
     )
-    statements.add_insert("sink_tag_changes", t_env.from_data_stream(tagged))
-    statements.add_insert("sink_profile_states", t_env.from_data_stream(tagged.get_side_output(PROFILE_STATES)))
+    t_env.create_temporary_view("tag_outputs", t_env.from_data_stream(tagged))
+    for table in ("tag_changes", "profile_states"):
+        statements.add_insert_sql(tables.insert_sql(table))

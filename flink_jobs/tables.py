@@ -95,7 +95,13 @@ INSERTS: dict[str, str] = {
         SELECT event_id, user_id, channel, event, ts_ms, received_ms FROM deduped WHERE late""",
     "rejects": """
         SELECT log_reject(reason, line) AS reason, line FROM parsed WHERE reason IS NOT NULL""",
+    # from the tag step's one output stream (flink_jobs.tagging_ops.OUTPUT_TYPE)
+    "tag_changes": """
+        SELECT user_id, tag, action, ts_ms, expires_at_ms, seq, set_at_ms FROM tag_outputs WHERE kind = 'change'""",
+    "profile_states": """
+        SELECT user_id, updated_at, state FROM tag_outputs WHERE kind = 'state'""",
 }
+SQL_INSERTS = ("stream_events", "minute_metrics", "late_events", "rejects")  # the rest follow the tag step
 
 
 @udf(result_type=DataTypes.STRING())

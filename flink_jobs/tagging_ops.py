@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 from pyflink.common import Row, Types
-from pyflink.datastream import KeyedProcessFunction, OutputTag, RuntimeContext, TimeDomain
+from pyflink.datastream import KeyedProcessFunction, RuntimeContext, TimeDomain
 from pyflink.datastream.state import ListStateDescriptor, ValueStateDescriptor
 
 logger = logging.getLogger(__name__)
@@ -33,13 +33,13 @@ logger = logging.getLogger(__name__)
 MAX_TS = 2**63 - 1
 LAG_REPORT_S = 5.0
 
-TAG_CHANGE_TYPE = Types.ROW_NAMED(
-    ["user_id", "tag", "action", "ts_ms", "expires_at_ms", "seq", "set_at_ms"],
-    [Types.STRING(), Types.STRING(), Types.STRING(), Types.LONG(), Types.LONG(), Types.LONG(), Types.LONG()],
+# The tag step's output: kind CHANGE (a tag change) or STATE (the user's business state).
+OUTPUT_TYPE = Types.ROW_NAMED(
+    ["kind", "user_id", "tag", "action", "ts_ms", "expires_at_ms", "seq", "set_at_ms", "updated_at", "state"],
+    [*(Types.STRING() for _ in range(4)), *(Types.LONG() for _ in range(5)), Types.STRING()],
 )
-PROFILE_STATE_TYPE = Types.ROW_NAMED(["user_id", "updated_at", "state"], [Types.STRING(), Types.LONG(), Types.STRING()])
+CHANGE, STATE = "change", "state"
 BATCH_TYPE = Types.ROW_NAMED(["user_id", "release_ms", "lines"], [Types.STRING(), Types.LONG(), Types.STRING()])
-PROFILE_STATES = OutputTag("profile_states", PROFILE_STATE_TYPE)
 
 
 @dataclass(frozen=True)
@@ -133,6 +133,11 @@ class TagStep(KeyedProcessFunction):
     referral credit, released on ``grid``. They wait in a list state until the watermark
     reaches their release time; then everything released is applied in ``(ts, event_id)``
     order and the engine's clock advances to that time.
+
+    Each key has at most one armed timer (kept in ``armed``): the earliest of its next
+    release and its engine's next due instant. Timers superseded by an earlier one fire
+    as no-ops. Output rows are :data:`OUTPUT_TYPE`: tag changes and business states in one
+    stream (a PyFlink side output costs far more per row than the main one).
     """
 
     def __init__(
@@ -149,7 +154,7 @@ class TagStep(KeyedProcessFunction):
         self.redis_prefix = redis_prefix
         self.definitions = definitions
         self.horizon_ms = horizon_ms
-        self.flush_interval_s = flush_interval_ms / 1000
+        self.flush_interval_ms = flush_interval_ms
 
     def open(self, runtime_context: RuntimeContext) -> None:
         import redis
@@ -160,12 +165,14 @@ class TagStep(KeyedProcessFunction):
         from tagging.watcher import TagCatalogueWatcher
 
         self._batches = runtime_context.get_list_state(ListStateDescriptor("batches", Types.PICKLED_BYTE_ARRAY()))
+        self._armed = runtime_context.get_state(ValueStateDescriptor("armed", Types.LONG()))
         self._user = runtime_context.get_state(ValueStateDescriptor("user", Types.STRING()))
         self._watcher = TagCatalogueWatcher(self.definitions or DEFINITIONS_DIR)
         self._engine = TagEngine(self._watcher.current())
         self._store = RedisProfileStore(redis.Redis.from_url(self.redis_url), self.redis_prefix)
         self._writer = self._store.writer(max_pending=2000)
         self._flushed = time.monotonic()
+        self._flush_timer: int | None = None  # one wall-clock timer (any key's) covers all queued writes
         self._reported = 0.0
 
     def close(self) -> None:
@@ -179,18 +186,26 @@ class TagStep(KeyedProcessFunction):
     def process_element(self, value: Row, ctx: KeyedProcessFunction.Context):  # type: ignore[no-untyped-def]
         release = int(value[1])
         self._batches.add((release, value[2]))
-        ctx.timer_service().register_event_time_timer(release)
+        armed = self._armed.value()
+        if armed is None or release < armed:
+            ctx.timer_service().register_event_time_timer(release)
+            self._armed.update(release)
         self._maybe_flush()
         return iter(())
 
     def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext):  # type: ignore[no-untyped-def]
         if ctx.time_domain() == TimeDomain.PROCESSING_TIME:
-            self._maybe_flush()  # the stream went quiet with writes queued
+            self._flush_timer = None
+            self._flush()  # the stream went quiet with writes queued
             return
+        armed = self._armed.value()
+        if armed is None or timestamp < armed:
+            return  # superseded by an earlier timer that has already done this work
         yield from self._on_event_time(timestamp, ctx)
 
-    def _take(self, now: int) -> list[dict[str, Any]]:
-        """The buffered events with ts <= ``now``, in (ts, event_id) order; the rest stay buffered."""
+    def _take(self, now: int) -> tuple[list[dict[str, Any]], int | None]:
+        """The buffered events with ts <= ``now`` in (ts, event_id) order, and the earliest
+        release still buffered (None if nothing is)."""
         ready: list[str] = []
         rest: list[tuple[int, str]] = []
         for release, lines in self._batches.get() or ():
@@ -205,8 +220,9 @@ class TagStep(KeyedProcessFunction):
                     rest.append((release, "\n".join(late)))
             else:
                 rest.append((release, lines))
+        next_release = min((r for r, _ in rest), default=None)
         if not ready:
-            return []
+            return [], next_release
         if rest:
             self._batches.update(rest)
         else:
@@ -215,7 +231,10 @@ class TagStep(KeyedProcessFunction):
         for event in events:
             event["ts"] = int(event["ts"])
         events.sort(key=lambda e: (e["ts"], str(e.get("event_id", ""))))
-        return events
+        return events, next_release
+
+    def _within_horizon(self, ts: int | None) -> bool:
+        return ts is not None and (self.horizon_ms is None or ts <= self.horizon_ms)
 
     def _on_event_time(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext):  # type: ignore[no-untyped-def]
         from tagging.state import UserState
@@ -224,7 +243,7 @@ class TagStep(KeyedProcessFunction):
         self._report_lag(now)
         if self.horizon_ms is not None:
             now = min(now, self.horizon_ms)
-        events = self._take(now)
+        events, next_release = self._take(now)
         raw = self._user.value()
         state = UserState.from_bytes(raw) if raw else UserState(user_id=str(ctx.get_current_key()))
         business_before = orjson.dumps(state.business)
@@ -234,22 +253,35 @@ class TagStep(KeyedProcessFunction):
             changes.extend(self._engine.on_event(state, event))
         changes.extend(self._engine.advance(state, now))
         self._user.update(state.to_bytes().decode())
-        due = self._engine.next_due(state)
-        if due is not None and (self.horizon_ms is None or due <= self.horizon_ms):
-            ctx.timer_service().register_event_time_timer(self.grid.release(max(due, now + 1)))
+        self._rearm(ctx, now, next_release, self._engine.next_due(state))
         business = orjson.dumps(state.business)
         changed_business = business != business_before
         if changes or changed_business:
             self._writer.add(state.user_id, changes, state.business if changed_business else None)
-            # a wall-clock timer makes sure this write goes out even if no record follows
-            interval = int(self.flush_interval_s * 1000)
-            wall = ctx.timer_service().current_processing_time()
-            ctx.timer_service().register_processing_time_timer(wall - wall % interval + interval)
+            if self._flush_timer is None:  # makes sure this write goes out even if no record follows
+                wall = ctx.timer_service().current_processing_time()
+                self._flush_timer = wall - wall % self.flush_interval_ms + self.flush_interval_ms
+                ctx.timer_service().register_processing_time_timer(self._flush_timer)
         for c in changes:
-            yield Row(c.user_id, c.tag, c.action, c.ts_ms, c.expires_at_ms, c.seq, c.set_at_ms)
+            yield Row(CHANGE, c.user_id, c.tag, c.action, c.ts_ms, c.expires_at_ms, c.seq, c.set_at_ms, None, None)
         if changed_business:
-            yield PROFILE_STATES, Row(state.user_id, state.business.updated_at, business.decode())
+            updated = state.business.updated_at
+            yield Row(STATE, state.user_id, None, None, None, None, None, None, updated, business.decode())
         self._maybe_flush()
+
+    def _rearm(self, ctx: KeyedProcessFunction.OnTimerContext, now: int, release: int | None, due: int | None) -> None:
+        """Arm the key's one timer at its next release or due instant (within the horizon), if any."""
+        candidates = []
+        if self._within_horizon(release):
+            candidates.append(release)
+        if self._within_horizon(due) and now < MAX_TS:
+            candidates.append(self.grid.release(max(due, now + 1)))  # type: ignore[type-var]
+        if candidates:
+            at = min(candidates)
+            ctx.timer_service().register_event_time_timer(at)
+            self._armed.update(at)
+        else:
+            self._armed.clear()
 
     def _report_lag(self, now: int) -> None:
         """Every ``LAG_REPORT_S`` one log line: how far the event time being tagged trails the wall clock."""
@@ -259,6 +291,9 @@ class TagStep(KeyedProcessFunction):
             logger.info("tag step at event time %d: %.0f ms behind the wall clock", now, wall * 1000 - now)
 
     def _maybe_flush(self) -> None:
-        if self._writer.pending and time.monotonic() - self._flushed >= self.flush_interval_s:
-            self._writer.flush()
-            self._flushed = time.monotonic()
+        if self._writer.pending and time.monotonic() - self._flushed >= self.flush_interval_ms / 1000:
+            self._flush()
+
+    def _flush(self) -> None:
+        self._writer.flush()
+        self._flushed = time.monotonic()

@@ -7,7 +7,7 @@ state migration.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -29,7 +29,8 @@ class BusinessState:
     updated_at: int = 0  # event time of the latest change here: the store keeps the newest
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """A deep copy as plain data (orjson's dataclass support is several times faster than asdict)."""
+        return orjson.loads(orjson.dumps(self))
 
 
 @dataclass
