@@ -58,6 +58,18 @@ def group_rss_mb(pgid: int) -> float:
     return total / 1024
 
 
+def processed_rate(seen_at: dict[str, float]) -> float | None:
+    """Events per second through the job, from when the probes became visible: the job reads
+    in order, so when ``probe-<n>`` is visible the ``n`` events sent before it have been
+    through. The slope of n over visibility time (probes after the first quarter, past the
+    start-up) is the feed rate while the job keeps up, and its capacity once it falls behind."""
+    points = sorted((t, int(p.split("-")[1])) for p, t in seen_at.items())[len(seen_at) // 4 :]
+    if len(points) < 10 or points[-1][0] - points[0][0] < 1:
+        return None
+    slope, _ = np.polyfit([t for t, _ in points], [n for _, n in points], 1)
+    return round(float(slope), 1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=int, default=5000)
@@ -205,6 +217,7 @@ def main() -> None:
                     "p50_ms": round(float(np.percentile(latencies, 50)), 1) if len(latencies) else None,
                     "p99_ms": round(float(np.percentile(latencies, 99)), 1) if len(latencies) else None,
                     "max_ms": round(float(latencies.max()), 1) if len(latencies) else None,
+                    "continuous_events_per_s": processed_rate(seen_at),
                     "pipeline_peak_rss_mb": round(peak[0], 1),
                     "cores": os.cpu_count(),
                     "load_avg_1m": round(os.getloadavg()[0], 2),
