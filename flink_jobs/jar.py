@@ -1,6 +1,6 @@
 """Build (once) and locate the small Java helper jar the job needs.
 
-It holds :class:`io.touchstream.flink.OrderedSplitAssigner`. Compiled with the JDK's
+It holds the ordered split assigner and the SQL functions of the job. Compiled with the JDK's
 ``javac`` against the jars shipped in the PyFlink wheel, so nothing is downloaded; rebuilt
 only when the Java source is newer than the jar.
 """

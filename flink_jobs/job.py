@@ -8,8 +8,8 @@
                            ├ late_events ────────────────► out/late_events
                            ├ on_time ─ TUMBLE 1 min ─────► out/minute_metrics
                            ├ referral input ─ keyBy share_id ─ ReferralRouting ─┐ credits
-                           └ on_time ─ TUMBLE batch per user ───────────────────┴ union
-                                  ─ keyBy user_id ─ TagStep ─┬ Redis profiles
+                           └ on_time ─ TUMBLE batch per shard ──────────────────┴ union
+                                  ─ keyBy shard ─ TagStep ───┬ Redis profiles
                                                              ├ out/tag_changes
                                                              └ out/profile_states
 
@@ -73,9 +73,10 @@ def build_job(
     for table in tables.SQL_INSERTS:
         statements.add_insert_sql(tables.insert_sql(table))
     grid = ReleaseGrid(options.backfill_tag_batch_ms if batch else options.tag_batch_ms)
-    batches = t_env.to_data_stream(tables.tag_batches(t_env, grid.size_ms)).map(lambda r: r, output_type=BATCH_TYPE)
+    shards = options.shards(batch)
+    batches = t_env.to_data_stream(tables.tag_batches(t_env, grid.size_ms, shards))
     shares = t_env.to_data_stream(tables.referral_input(t_env))
-    attach_tag_path(t_env, statements, batches, shares, grid, options, redis_url)
+    attach_tag_path(t_env, statements, batches.map(lambda r: r, BATCH_TYPE), shares, grid, shards, options, redis_url)
     statements.attach_as_datastream()
     return BuiltJob(env, t_env, name)
 
@@ -112,17 +113,19 @@ def attach_tag_path(
     batches: DataStream,
     shares: DataStream,
     grid: ReleaseGrid,
+    shards: int,
     options: JobOptions,
     redis_url: str,
 ) -> None:
     """Referral routing and the tag step, with their outputs added to ``statements``.
 
-    ``batches``: ``(user_id, release_ms, lines)`` rows on ``grid``; ``shares``:
+    ``batches``: ``(shard, release_ms, lines)`` rows on ``grid`` (flink_jobs.tagging_ops.shard_key);
+    ``shares``:
     ``(share_key, user_id, ts_ms, line)`` rows of shares and visits through a share.
     """
     credits = (
         shares.key_by(lambda r: r[0], key_type=Types.STRING())
-        .process(ReferralRouting(grid), output_type=BATCH_TYPE)
+        .process(ReferralRouting(grid, shards), output_type=BATCH_TYPE)
         .uid("referral-routing")
         .name("referral-routing")
     )
@@ -140,7 +143,7 @@ def attach_tag_path(
             ),
             output_type=OUTPUT_TYPE,
         )
-        .uid("tag-engine")
+        .uid("tag-engine-shards")
         .name("tag-engine")
     )
     t_env.create_temporary_view("tag_outputs", t_env.from_data_stream(tagged))

@@ -32,9 +32,14 @@ class JobOptions:
     flush_interval_ms: int = 200  # Redis writes are at most this old unless the stream stalls
     tag_batch_ms: int = 500  # streaming: the tag step sees each user's events in windows this long
     backfill_tag_batch_ms: int = 7 * 86_400_000  # BATCH: timers fire per key at the end anyway
+    tag_shards: int = 32  # streaming: the tag step's keys, hash buckets of user ids (0: one key per user)
+    backfill_tag_shards: int = 64  # BATCH: a key's whole input waits in state until its timers fire
     horizon_ms: int | None = None  # bounded runs: timers after this instant do not fire
     redis_prefix: str = "ts"
     tag_definitions: Path | None = None  # None: the shipped tagging/definitions
+
+    def shards(self, batch: bool) -> int:
+        return self.backfill_tag_shards if batch else self.tag_shards
 
     def with_(self, **changes: object) -> JobOptions:
         return replace(self, **changes)  # type: ignore[arg-type]

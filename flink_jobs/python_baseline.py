@@ -21,7 +21,7 @@ from pyflink.datastream.state import MapStateDescriptor, ValueStateDescriptor
 from flink_jobs.job import BuiltJob, attach_tag_path, open_event_log, register_sinks
 from flink_jobs.options import JobOptions, JobPaths
 from flink_jobs.tables import MINUTE_MS
-from flink_jobs.tagging_ops import BATCH_TYPE, ReleaseGrid
+from flink_jobs.tagging_ops import BATCH_TYPE, ReleaseGrid, shard_key
 
 EVENT_FIELDS = [
     ("event_id", Types.STRING()),
@@ -194,14 +194,16 @@ def build_python_job(inputs: Sequence[Path], paths: JobPaths, options: JobOption
     statements.add_insert("sink_rejects", t_env.from_data_stream(rejects))
     statements.add_insert("sink_stream_events", t_env.from_data_stream(events))
     statements.add_insert("sink_minute_metrics", t_env.from_data_stream(metrics))
-    grid = ReleaseGrid(options.backfill_tag_batch_ms)
-    batches = deduped.map(lambda r: Row(r[USER_ID], grid.release(r[TS]), r[LINE]), output_type=BATCH_TYPE)
+    grid, shards = ReleaseGrid(options.backfill_tag_batch_ms), options.shards(batch=True)
+    batches = deduped.map(
+        lambda r: Row(shard_key(r[USER_ID], shards), grid.release(r[TS]), r[LINE]), output_type=BATCH_TYPE
+    )
     shares = deduped.filter(
         lambda r: (r[EVENT] == "share" and r[SHARE_ID]) or (r[EVENT] == "page_view" and r[REF_SHARE_ID])
     ).map(
         lambda r: Row(r[SHARE_ID] if r[EVENT] == "share" else r[REF_SHARE_ID], r[USER_ID], r[TS], r[LINE]),
         output_type=SHARE_TYPE,
     )
-    attach_tag_path(t_env, statements, batches, shares, grid, options, redis_url)
+    attach_tag_path(t_env, statements, batches, shares, grid, shards, options, redis_url)
     statements.attach_as_datastream()
     return BuiltJob(env, t_env, "touchstream-python-baseline")

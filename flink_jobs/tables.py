@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 MINUTE_MS = 60_000
 PARSE_EVENT_CLASS = "io.touchstream.flink.ParseEvent"
+USER_SHARD_CLASS = "io.touchstream.flink.UserShard"
 
 # Stage 1, on the raw lines: parse each line once (PARSE_EVENT, Java) and classify it.
 PARSE = """
@@ -129,6 +130,7 @@ def register_views(t_env: StreamTableEnvironment, lines: DataStream, lateness_ms
     """
     t_env.create_temporary_function("log_reject", log_reject)
     t_env.execute_sql(f"CREATE TEMPORARY SYSTEM FUNCTION parse_event AS '{PARSE_EVENT_CLASS}' LANGUAGE JAVA")
+    t_env.execute_sql(f"CREATE TEMPORARY SYSTEM FUNCTION user_shard AS '{USER_SHARD_CLASS}' LANGUAGE JAVA")
     t_env.create_temporary_view("src_lines", t_env.from_data_stream(lines))
     parsed_rows = t_env.to_data_stream(t_env.sql_query(PARSE))
     parsed_schema = (
@@ -169,18 +171,22 @@ def insert_sql(table: str) -> str:
     return f"INSERT INTO sink_{table} {INSERTS[table].format(minute=MINUTE_MS)}"
 
 
-def tag_batches(t_env: StreamTableEnvironment, batch_ms: int) -> Table:
-    """Every on-time event for the tag engine, as one row per user and ``batch_ms`` window of
-    event time: ``(user_id, release_ms, lines)``. A window is emitted once the watermark has
-    passed it, so the Python step gets each user's events in few calls, already complete up
-    to ``release_ms`` (the window's last millisecond); ``lines`` are joined by newlines
-    (JSON lines never contain a raw one)."""
+def tag_batches(t_env: StreamTableEnvironment, batch_ms: int, shards: int) -> Table:
+    """Every on-time event for the tag engine, as one row per shard and ``batch_ms`` window of
+    event time: ``(shard, release_ms, lines)``. ``shard`` is ``USER_SHARD(user_id, shards)``
+    (the user id itself when ``shards`` is 0). A window is emitted once the watermark has
+    passed it, so the Python step gets many events per call, already complete up to
+    ``release_ms`` (the window's last millisecond); ``lines`` are joined by newlines (JSON
+    lines never contain a raw one)."""
+    t_env.execute_sql(
+        f"CREATE TEMPORARY VIEW tag_input AS SELECT user_shard(user_id, {shards}) AS shard, * FROM on_time"
+    )
     return t_env.sql_query(
         f"""
-        SELECT user_id, MAX(ts_ms) - MOD(MAX(ts_ms), {batch_ms}) + {batch_ms - 1} AS release_ms,
+        SELECT shard, MAX(ts_ms) - MOD(MAX(ts_ms), {batch_ms}) + {batch_ms - 1} AS release_ms,
                LISTAGG(line, U&'\\000A') AS lines
-        FROM TABLE(TUMBLE(TABLE on_time, DESCRIPTOR(rt), {interval(batch_ms)}))
-        GROUP BY window_start, window_end, user_id"""
+        FROM TABLE(TUMBLE(TABLE tag_input, DESCRIPTOR(rt), {interval(batch_ms)}))
+        GROUP BY window_start, window_end, shard"""
     )
 
 

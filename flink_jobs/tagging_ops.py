@@ -5,10 +5,11 @@ in ``(ts, event_id)`` order. That is what the engine needs (per user, non-decrea
 time) and it makes the result independent of how records were interleaved on the way:
 a batch backfill, a catch-up and a live run feed the engine the same sequence.
 
-The tag step receives *batches*: SQL groups each user's events into event-time windows of
-a fixed grid (:class:`ReleaseGrid`) and emits a window when the watermark passes its end,
-so Python runs once per user and window rather than once per event. Every timer the step
-sets lies on the grid's window ends, where all events up to that instant have arrived.
+The tag step receives *batches*: SQL groups the events of each shard (a hash bucket of
+users, :func:`shard_key`) into event-time windows of a fixed grid (:class:`ReleaseGrid`)
+and emits a window when the watermark passes its end, so Python runs once per shard and
+window rather than once per event. Every timer the step sets lies on the grid's window
+ends, where all events up to that instant have arrived.
 
 The tag step writes every TagChange and the business state to Redis through a pipelined,
 idempotent ProfileWriter (flushed at least every ``flush_interval_ms`` while records flow,
@@ -20,13 +21,14 @@ from __future__ import annotations
 
 import logging
 import time
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from pyflink.common import Row, Types
 from pyflink.datastream import KeyedProcessFunction, RuntimeContext, TimeDomain
-from pyflink.datastream.state import ListStateDescriptor, ValueStateDescriptor
+from pyflink.datastream.state import ListStateDescriptor, MapStateDescriptor, ValueStateDescriptor
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +41,7 @@ OUTPUT_TYPE = Types.ROW_NAMED(
     [*(Types.STRING() for _ in range(4)), *(Types.LONG() for _ in range(5)), Types.STRING()],
 )
 CHANGE, STATE = "change", "state"
-BATCH_TYPE = Types.ROW_NAMED(["user_id", "release_ms", "lines"], [Types.STRING(), Types.LONG(), Types.STRING()])
+BATCH_TYPE = Types.ROW_NAMED(["shard", "release_ms", "lines"], [Types.STRING(), Types.LONG(), Types.STRING()])
 
 
 @dataclass(frozen=True)
@@ -94,8 +96,9 @@ class _Buffered(KeyedProcessFunction):
 class ReferralRouting(_Buffered):
     """Keyed by share_id: turns visits through another user's share into credits of the sharer."""
 
-    def __init__(self, grid: ReleaseGrid, credit_days: int = 30) -> None:
+    def __init__(self, grid: ReleaseGrid, shards: int, credit_days: int = 30) -> None:
         self.grid = grid
+        self.shards = shards
         self.credit_days = credit_days
 
     def open(self, runtime_context: RuntimeContext) -> None:
@@ -120,24 +123,40 @@ class ReferralRouting(_Buffered):
         for event in self._take(ctx, max(timestamp, ctx.timer_service().current_watermark())):
             record, credit = self._router.on_event(record, event)
             if credit is not None:
-                yield Row(credit["user_id"], self.grid.release(int(credit["ts"])), orjson.dumps(credit).decode())
+                key = shard_key(credit["user_id"], self.shards)
+                yield Row(key, self.grid.release(int(credit["ts"])), orjson.dumps(credit).decode())
         if record is not None:
             self._share.update(record.to_bytes().decode())
             ctx.timer_service().register_event_time_timer(record.ts + self._router.credit_ms)
 
 
+def shard_key(user_id: str, shards: int) -> str:
+    """The tag step's key for ``user_id``: CRC-32 of its UTF-8 modulo ``shards``, or the id
+    itself when ``shards`` is 0. Must equal SQL's ``USER_SHARD`` (flink_jobs/java)."""
+    return str(zlib.crc32(user_id.encode()) % shards) if shards > 0 else user_id
+
+
 class TagStep(KeyedProcessFunction):
-    """Keyed by user_id: the tag engine, its event-time timers, Redis writes and change records.
+    """Keyed by shard (a hash bucket of user ids, or one user): the tag engine, its event-time
+    timers, Redis writes and change records for every user of the shard.
 
-    Input rows are ``(user_id, release_ms, lines)``: a window of the user's events, or a
-    referral credit, released on ``grid``. They wait in a list state until the watermark
-    reaches their release time; then everything released is applied in ``(ts, event_id)``
-    order and the engine's clock advances to that time.
+    Input rows are ``(shard, release_ms, lines)``: a window of the shard's events, or a
+    referral credit, released on ``grid``. They wait in ``inbox`` until the watermark reaches
+    their release time; then the released events are applied per user in ``(ts, event_id)``
+    order and each touched user's engine clock advances to that time.
 
-    Each key has at most one armed timer (kept in ``armed``): the earliest of its next
-    release and its engine's next due instant. Timers superseded by an earlier one fire
-    as no-ops. Output rows are :data:`OUTPUT_TYPE`: tag changes and business states in one
-    stream (a PyFlink side output costs far more per row than the main one).
+    Why shards: PyFlink pays a fixed cost per record, per state access and per timer, several
+    times the engine's own work per event. Keyed by user, a live stream brings one record
+    (and one timer) per event, since a user rarely has two events in one window; keyed by
+    shard, one record per shard and window carries all of them, and only the per-user state
+    (``users``, a map state) is touched per user.
+
+    A user's next due instant (an abandoned flow closing, a window ending) is kept in
+    ``agenda``: release time -> users due then, with one timer per release time. A user
+    whose due instant moved keeps a stale entry; its state records the release it is really
+    scheduled for, and stale entries are skipped. Output rows are :data:`OUTPUT_TYPE`: tag
+    changes and business states in one stream (a PyFlink side output costs far more per
+    row than the main one).
     """
 
     def __init__(
@@ -164,9 +183,9 @@ class TagStep(KeyedProcessFunction):
         from tagging.profiles import RedisProfileStore
         from tagging.watcher import TagCatalogueWatcher
 
-        self._batches = runtime_context.get_list_state(ListStateDescriptor("batches", Types.PICKLED_BYTE_ARRAY()))
-        self._armed = runtime_context.get_state(ValueStateDescriptor("armed", Types.LONG()))
-        self._user = runtime_context.get_state(ValueStateDescriptor("user", Types.STRING()))
+        self._inbox = runtime_context.get_list_state(ListStateDescriptor("inbox", Types.PICKLED_BYTE_ARRAY()))
+        self._users = runtime_context.get_map_state(MapStateDescriptor("users", Types.STRING(), Types.STRING()))
+        self._agenda = runtime_context.get_map_state(MapStateDescriptor("agenda", Types.LONG(), Types.STRING()))
         self._watcher = TagCatalogueWatcher(self.definitions or DEFINITIONS_DIR)
         self._engine = TagEngine(self._watcher.current())
         self._store = RedisProfileStore(redis.Redis.from_url(self.redis_url), self.redis_prefix)
@@ -185,11 +204,8 @@ class TagStep(KeyedProcessFunction):
 
     def process_element(self, value: Row, ctx: KeyedProcessFunction.Context):  # type: ignore[no-untyped-def]
         release = int(value[1])
-        self._batches.add((release, value[2]))
-        armed = self._armed.value()
-        if armed is None or release < armed:
-            ctx.timer_service().register_event_time_timer(release)
-            self._armed.update(release)
+        self._inbox.add((release, value[2]))
+        ctx.timer_service().register_event_time_timer(release)  # Flink keeps one per key and instant
         self._maybe_flush()
         return iter(())
 
@@ -198,17 +214,13 @@ class TagStep(KeyedProcessFunction):
             self._flush_timer = None
             self._flush()  # the stream went quiet with writes queued
             return
-        armed = self._armed.value()
-        if armed is None or timestamp < armed:
-            return  # superseded by an earlier timer that has already done this work
         yield from self._on_event_time(timestamp, ctx)
 
-    def _take(self, now: int) -> tuple[list[dict[str, Any]], int | None]:
-        """The buffered events with ts <= ``now`` in (ts, event_id) order, and the earliest
-        release still buffered (None if nothing is)."""
+    def _take(self, now: int) -> dict[str, list[dict[str, Any]]]:
+        """The inbox's events with ts <= ``now``, per user in (ts, event_id) order."""
         ready: list[str] = []
         rest: list[tuple[int, str]] = []
-        for release, lines in self._batches.get() or ():
+        for release, lines in self._inbox.get() or ():
             if release <= now:
                 ready.append(lines)
             elif release - self.grid.size_ms < now:  # a window cut by the horizon: split it
@@ -220,44 +232,82 @@ class TagStep(KeyedProcessFunction):
                     rest.append((release, "\n".join(late)))
             else:
                 rest.append((release, lines))
-        next_release = min((r for r, _ in rest), default=None)
         if not ready:
-            return [], next_release
+            return {}
         if rest:
-            self._batches.update(rest)
+            self._inbox.update(rest)
         else:
-            self._batches.clear()
-        events = [orjson.loads(line) for lines in ready for line in lines.split("\n")]
-        for event in events:
-            event["ts"] = int(event["ts"])
-        events.sort(key=lambda e: (e["ts"], str(e.get("event_id", ""))))
-        return events, next_release
+            self._inbox.clear()
+        by_user: dict[str, list[dict[str, Any]]] = {}
+        for lines in ready:
+            for line in lines.split("\n"):
+                event = orjson.loads(line)
+                event["ts"] = int(event["ts"])
+                by_user.setdefault(str(event["user_id"]), []).append(event)
+        for events in by_user.values():
+            events.sort(key=lambda e: (e["ts"], str(e.get("event_id", ""))))
+        return by_user
 
     def _within_horizon(self, ts: int | None) -> bool:
         return ts is not None and (self.horizon_ms is None or ts <= self.horizon_ms)
 
     def _on_event_time(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext):  # type: ignore[no-untyped-def]
-        from tagging.state import UserState
-
         now = max(timestamp, self.grid.settled(ctx.timer_service().current_watermark()))
         self._report_lag(now)
         if self.horizon_ms is not None:
             now = min(now, self.horizon_ms)
-        events, next_release = self._take(now)
-        raw = self._user.value()
-        state = UserState.from_bytes(raw) if raw else UserState(user_id=str(ctx.get_current_key()))
-        business_before = orjson.dumps(state.business)
+        by_user = self._take(now)
+        due = self._agenda.get(timestamp)
+        if due is not None:
+            self._agenda.remove(timestamp)
+        users = sorted(by_user.keys() | set(due.split("\n") if due else ()))
+        if not users:
+            return
         self._engine.set_catalogue(self._watcher.current())
+        scheduled: dict[int, list[str]] = {}
+        for user in users:
+            yield from self._run_user(user, by_user.get(user, []), timestamp, now, scheduled, ctx)
+        for release, names in scheduled.items():
+            previous = self._agenda.get(release)
+            self._agenda.put(release, "\n".join([previous, *names]) if previous else "\n".join(names))
+            ctx.timer_service().register_event_time_timer(release)
+        self._maybe_flush()
+
+    def _run_user(  # type: ignore[no-untyped-def]
+        self,
+        user: str,
+        events: list[dict[str, Any]],
+        timestamp: int,
+        now: int,
+        scheduled: dict[int, list[str]],
+        ctx: KeyedProcessFunction.OnTimerContext,
+    ):
+        """Apply ``events`` and advance ``user`` to ``now``; queue its next due release in ``scheduled``."""
+        from tagging.state import UserState
+
+        raw = self._users.get(user)
+        at, _, body = raw.partition("\n") if raw else ("", "", "")
+        booked = int(at) if at else None
+        if not events and booked != timestamp:
+            return  # a stale agenda entry: the user was rescheduled since
+        if booked == timestamp:
+            booked = None  # this entry has just been consumed
+        state = UserState.from_bytes(body) if body else UserState(user_id=user)
+        business_before = state.business.updated_at, state.business.to_tuple()
         changes = []
         for event in events:
             changes.extend(self._engine.on_event(state, event))
         changes.extend(self._engine.advance(state, now))
-        self._user.update(state.to_bytes().decode())
-        self._rearm(ctx, now, next_release, self._engine.next_due(state))
-        business = orjson.dumps(state.business)
-        changed_business = business != business_before
+        next_due = self._engine.next_due(state)
+        if self._within_horizon(next_due) and now < MAX_TS:
+            release = self.grid.release(max(next_due, now + 1))  # type: ignore[type-var]
+            if release != booked:
+                scheduled.setdefault(release, []).append(user)
+            booked = release
+        self._users.put(user, f"{'' if booked is None else booked}\n{state.to_bytes().decode()}")
+        changed_business = (state.business.updated_at, state.business.to_tuple()) != business_before
         if changes or changed_business:
-            self._writer.add(state.user_id, changes, state.business if changed_business else None)
+            self._writer.add(user, changes, state.business if changed_business else None)
             if self._flush_timer is None:  # makes sure this write goes out even if no record follows
                 wall = ctx.timer_service().current_processing_time()
                 self._flush_timer = wall - wall % self.flush_interval_ms + self.flush_interval_ms
@@ -266,22 +316,7 @@ class TagStep(KeyedProcessFunction):
             yield Row(CHANGE, c.user_id, c.tag, c.action, c.ts_ms, c.expires_at_ms, c.seq, c.set_at_ms, None, None)
         if changed_business:
             updated = state.business.updated_at
-            yield Row(STATE, state.user_id, None, None, None, None, None, None, updated, business.decode())
-        self._maybe_flush()
-
-    def _rearm(self, ctx: KeyedProcessFunction.OnTimerContext, now: int, release: int | None, due: int | None) -> None:
-        """Arm the key's one timer at its next release or due instant (within the horizon), if any."""
-        candidates = []
-        if self._within_horizon(release):
-            candidates.append(release)
-        if self._within_horizon(due) and now < MAX_TS:
-            candidates.append(self.grid.release(max(due, now + 1)))  # type: ignore[type-var]
-        if candidates:
-            at = min(candidates)
-            ctx.timer_service().register_event_time_timer(at)
-            self._armed.update(at)
-        else:
-            self._armed.clear()
+            yield Row(STATE, user, None, None, None, None, None, None, updated, orjson.dumps(state.business).decode())
 
     def _report_lag(self, now: int) -> None:
         """Every ``LAG_REPORT_S`` one log line: how far the event time being tagged trails the wall clock."""

@@ -5,13 +5,21 @@ from __future__ import annotations
 from bisect import insort
 from typing import Any
 
+from tagging.profiles.keys import utc_date
 from tagging.state import BusinessState
 
 
-def update_business(business: BusinessState, name: str, props: dict[str, Any], ts: int) -> None:
-    """Apply one event (at event time ``ts``) to the business facts; unknown events only touch time."""
-    business.last_event_ts = max(business.last_event_ts or 0, ts)
-    business.updated_at = max(business.updated_at, ts)
+def update_business(business: BusinessState, name: str, props: dict[str, Any], ts: int) -> bool:
+    """Apply one event (at event time ``ts``) to the business facts; True if any fact changed.
+
+    ``updated_at`` (the version Redis keeps) moves only with a change, so an ordinary click
+    rewrites nothing: the state changes at most once a day per user (``last_active_day``)
+    plus once per business event.
+    """
+    before = business.to_tuple()
+    day = utc_date(ts)
+    if business.last_active_day is None or day > business.last_active_day:
+        business.last_active_day = day
     if name == "data_usage":
         business.used_pct = props.get("used_pct")
     elif name == "balance_low":
@@ -34,3 +42,7 @@ def update_business(business: BusinessState, name: str, props: dict[str, Any], t
         product = props.get("product")
         if product in business.unsubscribed:
             business.unsubscribed.remove(product)  # ordered again: subscribed again
+    if business.to_tuple() == before:
+        return False
+    business.updated_at = max(business.updated_at, ts)
+    return True

@@ -25,8 +25,22 @@ class BusinessState:
     last_topup_ts: int | None = None
     last_topup_amount: float | None = None
     unsubscribed: list[str] = field(default_factory=list)  # sorted; an order of the product removes it
-    last_event_ts: int | None = None  # any event of the user, back end included
+    last_active_day: str | None = None  # UTC day (YYYY-MM-DD) of the latest event, back end included
     updated_at: int = 0  # event time of the latest change here: the store keeps the newest
+
+    def to_tuple(self) -> tuple[Any, ...]:
+        """The facts (not the version), cheap to compare: did an event change anything?"""
+        return (
+            self.used_pct,
+            self.balance,
+            self.arrears,
+            self.arrears_amount,
+            self.broadband_expires_on,
+            self.last_topup_ts,
+            self.last_topup_amount,
+            tuple(self.unsubscribed),
+            self.last_active_day,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """A deep copy as plain data (orjson's dataclass support is several times faster than asdict)."""

@@ -7,6 +7,7 @@ and a Lua script may touch them together.
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 DEFAULT_PREFIX = "ts"
 
@@ -33,4 +34,15 @@ def contacts_key(prefix: str, user_id: str) -> str:
 
 
 def utc_day(ts_ms: int) -> str:
+    """``YYYYMMDD``, the day suffix of contact counters."""
     return dt.datetime.fromtimestamp(ts_ms / 1000, dt.UTC).strftime("%Y%m%d")
+
+
+def utc_date(ts_ms: int) -> str:
+    """``YYYY-MM-DD``, as dates are shown on the profile (``broadband_expires_on`` too)."""
+    return _date_of_day(ts_ms // 86_400_000)
+
+
+@lru_cache(maxsize=4096)
+def _date_of_day(day: int) -> str:  # called per event: format each day once
+    return dt.datetime.fromtimestamp(day * 86_400, dt.UTC).strftime("%Y-%m-%d")

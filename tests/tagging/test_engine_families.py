@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tagging.changes import TagChange
 from tagging.engine import TagEngine
+from tagging.profiles.keys import utc_date
 from tagging.state import UserState
 from tests.tagging.builders import DAY, MINUTE, T0, ev, order, step
 
@@ -188,7 +189,7 @@ def test_referrer_counts_referral_credits(engine: TagEngine) -> None:
     credit = ev("referral_credit", T0 + DAY, business="plan", share_id="s1", visitor="u2")
     state, out = run(engine, [credit], T0 + 40 * DAY)
     assert of(out, "referrer:plan") == [("set", T0 + DAY, T0 + 31 * DAY), ("cleared", T0 + 31 * DAY, None)]
-    assert state.business.last_event_ts is None  # a credit is not the user's own event
+    assert state.business.last_active_day is None  # a credit is not the user's own event
 
 
 # -- silent churn -------------------------------------------------------------------------------
@@ -226,7 +227,7 @@ def test_back_end_events_are_not_activity(engine: TagEngine) -> None:
     backend = [ev("data_usage", T0 + 5 * DAY, used_pct=90.0), ev("topup", T0 + 8 * DAY, amount=50)]
     state, out = run(engine, [*days, *backend], T0 + 20 * DAY)
     assert of(out, CHURN) == [("set", T0 + 9 * DAY, None)]
-    assert state.business.last_event_ts == T0 + 8 * DAY
+    assert state.business.last_active_day == utc_date(T0 + 8 * DAY)
 
 
 # -- business state and time -----------------------------------------------------------------
@@ -248,7 +249,8 @@ def test_business_state_is_kept(engine: TagEngine) -> None:
     assert b.broadband_expires_on == "2026-12-31"
     assert b.unsubscribed == ["cloud-drive"]  # ordering the product again resubscribes
     engine.on_event(state, ev("topup", T0 + 7, amount=100))
-    assert (b.arrears, b.last_topup_ts, b.last_topup_amount, b.last_event_ts) == (False, T0 + 7, 100, T0 + 7)
+    assert (b.arrears, b.last_topup_ts, b.last_topup_amount, b.updated_at) == (False, T0 + 7, 100, T0 + 7)
+    assert b.last_active_day == utc_date(T0 + 7)
 
 
 def test_late_event_is_applied_at_the_user_clock(engine: TagEngine) -> None:

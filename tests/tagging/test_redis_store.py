@@ -14,7 +14,7 @@ from tagging.changes import TagChange
 from tagging.engine import TagEngine
 from tagging.profiles import connect, open_store, read_profile, stop_embedded
 from tagging.profiles.embedded import embedded_running
-from tagging.profiles.keys import tags_key
+from tagging.profiles.keys import tags_key, utc_date
 from tagging.profiles.redis_store import RedisProfileStore
 from tagging.state import UserState
 from tests.tagging.builders import DAY, MINUTE, T0, ev, order, step
@@ -56,7 +56,7 @@ def test_profile_written_through_the_writer(redis_client: redis.Redis, engine: T
     assert {t["tag"] for t in profile["tags"]} == set(state.tags)
     orderer = next(t for t in profile["tags"] if t["tag"] == "orderer:plan")
     assert orderer == {"tag": "orderer:plan", "set_at": T0 + DAY, "expires_at": T0 + 31 * DAY}
-    assert profile["state"]["used_pct"] == 92.5 and profile["state"]["last_event_ts"] == T0 + DAY
+    assert profile["state"]["used_pct"] == 92.5 and profile["state"]["last_active_day"] == utc_date(T0 + DAY)
     assert "abandoned_mid_flow:plan_upgrade" not in {t["tag"] for t in profile["tags"]}
 
 
