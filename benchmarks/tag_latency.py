@@ -4,10 +4,13 @@
 
 Starts, in a temporary home, the embedded Redis, the continuous pipeline
 (`touchstream pipeline`) and the collector (`--roll-seconds 0.2`), all on loopback. A feeder
-posts batches of live-stamped events at ``--rate`` events/s; every 100 ms one of them is an
-``order_success`` of a fresh "probe" user. Latency is from the collector's 200 for the
-probe's batch to the moment ``orderer:plan`` is readable in that user's Redis profile. The
-pipeline's peak RSS (JVM + embedded Python workers) is sampled from /proc. Prints one
+posts batches of live-stamped events at ``--rate`` events/s: ``--warmup`` seconds of plain
+traffic first (the job's start-up backlog is not what is measured), then ``--seconds``
+during which every 100 ms one of the events is an ``order_success`` of a fresh "probe"
+user, then plain traffic again until every probe is seen (a stream that stops holds its
+watermark, so its last windows would never close). Latency is from the collector's 200 for
+the probe's batch to the moment ``orderer:plan`` is readable in that user's Redis profile.
+The pipeline's peak RSS (JVM + embedded Python workers) is sampled from /proc. Prints one
 JSON line. Bounded in time; stops everything it started.
 """
 
@@ -73,7 +76,8 @@ def processed_rate(seen_at: dict[str, float]) -> float | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=int, default=5000)
-    parser.add_argument("--seconds", type=float, default=40.0)
+    parser.add_argument("--seconds", type=float, default=40.0, help="how long probes are sent")
+    parser.add_argument("--warmup", type=float, default=10.0, help="plain traffic before the first probe")
     parser.add_argument("--lateness-ms", type=int, default=10_000)
     parser.add_argument("--batch", type=int, default=50)
     parser.add_argument("--tag-batch-ms", type=int, default=200, help="the tag step's event-time window")
@@ -124,20 +128,23 @@ def main() -> None:
             accepted_at: dict[str, float] = {}
             seen_at: dict[str, float] = {}
             sent = [0]
+            feed_stop = threading.Event()
+            probe_from = time.monotonic() + args.warmup
+            probe_until = probe_from + args.seconds
 
             def feed() -> None:
                 conn = http.client.HTTPConnection("127.0.0.1", settings.collector_port, timeout=10)
                 interval = args.batch / args.rate
                 next_at = time.monotonic()
                 n = 0
-                end = time.monotonic() + args.seconds
-                while time.monotonic() < end and not stop.is_set():
+                while not feed_stop.is_set() and not stop.is_set():
                     now_ms = int(time.time() * 1000)
                     events = []
                     probe = None
+                    with_probes = probe_from <= time.monotonic() < probe_until
                     for i in range(args.batch):
                         n += 1
-                        if n % max(1, args.rate // 10) == 0:
+                        if with_probes and n % max(1, args.rate // 10) == 0:
                             probe = f"probe-{n}"
                             events.append(
                                 {
@@ -166,19 +173,19 @@ def main() -> None:
                     response = conn.getresponse()
                     response.read()
                     if response.status == 200:
-                        sent[0] += len(events)
+                        if with_probes:
+                            sent[0] += len(events)
                         if probe:
                             accepted_at[probe] = time.time()
                     next_at += interval
                     time.sleep(max(0.0, next_at - time.monotonic()))
 
             feeder = threading.Thread(target=feed)
-            started = time.monotonic()
             feeder.start()
-            watch_until = started + args.seconds + args.lateness_ms / 1000 + 30
+            watch_until = probe_until + args.lateness_ms / 1000 + 30
             while time.monotonic() < watch_until:
                 pending = [p for p in accepted_at if p not in seen_at]
-                if not pending and not feeder.is_alive():
+                if not pending and time.monotonic() > probe_until:
                     break
                 pipe = client.pipeline(transaction=False)
                 for p in pending:
@@ -188,8 +195,9 @@ def main() -> None:
                     if hit:
                         seen_at[p] = now
                 time.sleep(0.02)
+            feed_stop.set()
             feeder.join()
-            elapsed = time.monotonic() - started
+            elapsed = time.monotonic() - probe_from
         finally:
             stop.set()
             for process in (collector, pipeline):
@@ -210,6 +218,7 @@ def main() -> None:
                     "rate_target": args.rate,
                     "rate_achieved": round(sent[0] / args.seconds, 1),
                     "seconds": args.seconds,
+                    "warmup_s": args.warmup,
                     "lateness_ms": args.lateness_ms,
                     "tag_batch_ms": args.tag_batch_ms,
                     "probes": len(accepted_at),

@@ -33,7 +33,7 @@ class JobOptions:
     tag_batch_ms: int = 500  # streaming: the tag step sees each user's events in windows this long
     backfill_tag_batch_ms: int = 7 * 86_400_000  # BATCH: timers fire per key at the end anyway
     tag_shards: int = 32  # streaming: the tag step's keys, hash buckets of user ids (0: one key per user)
-    backfill_tag_shards: int = 64  # BATCH: a key's whole input waits in state until its timers fire
+    backfill_tag_shards: int = 0  # BATCH: by user; a key's whole input waits in state until its timers fire
     horizon_ms: int | None = None  # bounded runs: timers after this instant do not fire
     redis_prefix: str = "ts"
     tag_definitions: Path | None = None  # None: the shipped tagging/definitions
