@@ -91,7 +91,6 @@ def main() -> None:
             **settings_env(settings),
             "TOUCHSTREAM_FLINK_LATENESS_MS": str(args.lateness_ms),
             "TOUCHSTREAM_FLINK_MONITOR_INTERVAL_MS": "200",
-            "TOUCHSTREAM_FLINK_CHECKPOINT_INTERVAL_MS": "5000",
             "TOUCHSTREAM_FLINK_FLUSH_INTERVAL_MS": "50",
             "TOUCHSTREAM_FLINK_TAG_BATCH_MS": str(args.tag_batch_ms),
         }
