@@ -9,8 +9,8 @@ from tagging.profiles.keys import utc_date
 from tagging.state import BusinessState
 
 
-def update_business(business: BusinessState, name: str, props: dict[str, Any], ts: int) -> bool:
-    """Apply one event (at event time ``ts``) to the business facts; True if any fact changed.
+def update_business(business: BusinessState, name: str, props: dict[str, Any], ts: int) -> None:
+    """Apply one event (at event time ``ts``) to the business facts.
 
     ``updated_at`` (the version Redis keeps) moves only with a change, so an ordinary click
     rewrites nothing: the state changes at most once a day per user (``last_active_day``)
@@ -42,7 +42,5 @@ def update_business(business: BusinessState, name: str, props: dict[str, Any], t
         product = props.get("product")
         if product in business.unsubscribed:
             business.unsubscribed.remove(product)  # ordered again: subscribed again
-    if business.to_tuple() == before:
-        return False
-    business.updated_at = max(business.updated_at, ts)
-    return True
+    if business.to_tuple() != before:
+        business.updated_at = max(business.updated_at, ts)
