@@ -25,11 +25,11 @@ from pathlib import Path
 import orjson
 import psutil
 
+from core.config import load_settings
 from flink_jobs.cli_entry import redis_url_for, run_backfill
 from flink_jobs.options import JobOptions, JobPaths
 from flink_jobs.python_baseline import build_python_job
 from tagging.profiles import stop_embedded
-from touchstream.config import load_settings
 from touchstream.traffic.generate import generate_world
 
 SEGMENT_LINES = 50_000

@@ -36,10 +36,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.collector import free_port, wait_port  # noqa: E402
+from core.config import load_settings  # noqa: E402
 from tagging.profiles import ensure_embedded, stop_embedded  # noqa: E402
 from tagging.profiles.keys import DEFAULT_PREFIX, tags_key  # noqa: E402
-from touchstream.config import load_settings  # noqa: E402
-from touchstream.stack import settings_env  # noqa: E402
 
 TAG = "orderer:plan"
 
@@ -88,7 +87,7 @@ def main() -> None:
         settings = load_settings(env={}, home=home, collector_port=free_port())
         env = {
             **os.environ,
-            **settings_env(settings),
+            **settings.to_env(),
             "TOUCHSTREAM_FLINK_LATENESS_MS": str(args.lateness_ms),
             "TOUCHSTREAM_FLINK_MONITOR_INTERVAL_MS": "200",
             "TOUCHSTREAM_FLINK_FLUSH_INTERVAL_MS": "50",

@@ -6,8 +6,9 @@ import logging
 import time
 from pathlib import Path
 
+from core.config import Settings
+from core.processes import wait_until
 from flink_jobs.options import JobOptions, JobPaths
-from touchstream.config import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ def run_pipeline(settings: Settings, options: JobOptions | None = None) -> None:
     from flink_jobs.repair import replay_outputs
     from tagging.profiles import RedisProfileStore
 
-    options = options or JobOptions.from_env()
+    options = options or JobOptions.load()
     paths = JobPaths.of(settings)
     settings.event_log.mkdir(parents=True, exist_ok=True)
     url = redis_url_for(settings)
@@ -76,7 +77,7 @@ def run_pipeline(settings: Settings, options: JobOptions | None = None) -> None:
     job = build_job([settings.event_log], paths, options, url, continuous=True, restore_from=restore)
     client = job.env.execute_async("touchstream-pipeline")
     stop = _StopSignal()
-    status_file = paths.root / "pipeline.running"
+    status_file = settings.pipeline_running_file
     try:
         status_file.write_text(str(client.get_job_id()))  # the stack's readiness check
         while not stop.requested:
@@ -108,12 +109,10 @@ def _wait_for_next_checkpoint(paths: JobPaths, job_id: str, timeout_s: float) ->
         return [int(m.parent.name.split("-")[1]) for m in directory.glob("chk-*/_metadata")]
 
     baseline = max(completed(), default=0)
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if max(completed(), default=0) >= baseline + 2:  # baseline + 1 may have been in flight already
-            return
-        time.sleep(0.2)
-    logger.warning("no checkpoint completed within %.0f s; stopping anyway", timeout_s)
+    try:  # baseline + 1 may have been in flight already
+        wait_until(lambda: max(completed(), default=0) >= baseline + 2, timeout_s, "a new checkpoint", interval=0.2)
+    except TimeoutError:
+        logger.warning("no checkpoint completed within %.0f s; stopping anyway", timeout_s)
 
 
 def _launch_gateway_immune_to_sigterm() -> None:

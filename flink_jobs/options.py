@@ -6,35 +6,42 @@ every bound (lateness, checkpoint interval, dedup TTL) without passing a dozen a
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from pathlib import Path
 
-from touchstream.config import Settings
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from core.clock import DAY_MS
+from core.config import EnvironmentSettings, Settings
 
 ENV_PREFIX = "TOUCHSTREAM_FLINK_"
 OUTPUT_TABLES = ("stream_events", "minute_metrics", "late_events", "rejects", "tag_changes", "profile_states")
 
+_Ms = Field(ge=0)
 
-@dataclass(frozen=True)
-class JobOptions:
-    """Bounds of the job. ``lateness_ms`` is the documented allowed lateness: an event whose
-    one-minute window has already closed when it is read (watermark = max ts seen - lateness)
-    is *late*: counted in ``late_events``, kept out of the minute metrics, still tagged."""
 
-    lateness_ms: int = 10_000
-    checkpoint_interval_ms: int = 10_000
-    dedup_ttl_ms: int = 6 * 3_600_000  # duplicates (client retries) arrive within minutes
-    bundle_time_ms: int = 20
-    monitor_interval_ms: int = 1_000
-    parallelism: int = 1  # ordered splits need one reader; the whole job is tiny on 2 cores
-    flush_interval_ms: int = 200  # Redis writes are at most this old unless the stream stalls
-    tag_batch_ms: int = 500  # streaming: the tag step sees each user's events in windows this long
-    backfill_tag_batch_ms: int = 7 * 86_400_000  # BATCH: timers fire per key at the end anyway
-    tag_shards: int = 32  # streaming: the tag step's keys, hash buckets of user ids (0: one key per user)
-    backfill_tag_shards: int = 0  # BATCH: by user; a key's whole input waits in state until its timers fire
-    horizon_ms: int | None = None  # bounded runs: timers after this instant do not fire
+class JobOptions(EnvironmentSettings):
+    """Bounds of the job, from ``TOUCHSTREAM_FLINK_<NAME>`` (e.g. ``TOUCHSTREAM_FLINK_LATENESS_MS``).
+
+    ``lateness_ms`` is the documented allowed lateness: an event whose one-minute window has
+    already closed when it is read (watermark = max ts seen - lateness) is *late*: counted in
+    ``late_events``, kept out of the minute metrics, still tagged."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="forbid", env_ignore_empty=True)
+
+    lateness_ms: int = Field(10_000, ge=0)
+    checkpoint_interval_ms: int = Field(10_000, ge=0)
+    dedup_ttl_ms: int = Field(6 * 3_600_000, ge=0)  # duplicates (client retries) arrive within minutes
+    bundle_time_ms: int = Field(20, ge=0)
+    monitor_interval_ms: int = Field(1_000, ge=0)
+    parallelism: int = Field(1, ge=1)  # ordered splits need one reader; the whole job is tiny on 2 cores
+    flush_interval_ms: int = Field(200, ge=0)  # Redis writes are at most this old unless the stream stalls
+    tag_batch_ms: int = Field(500, gt=0)  # streaming: the tag step sees each user's events in windows this long
+    backfill_tag_batch_ms: int = Field(7 * DAY_MS, gt=0)  # BATCH: timers fire per key at the end anyway
+    tag_shards: int = Field(32, ge=0)  # streaming: the tag step's keys, hash buckets of user ids (0: one per user)
+    backfill_tag_shards: int = Field(0, ge=0)  # BATCH: by user; a key's input waits in state until its timers fire
+    horizon_ms: int | None = Field(None, ge=0)  # bounded runs: timers after this instant do not fire
     redis_prefix: str = "ts"
     tag_definitions: Path | None = None  # None: the shipped tagging/definitions
 
@@ -42,26 +49,7 @@ class JobOptions:
         return self.backfill_tag_shards if batch else self.tag_shards
 
     def with_(self, **changes: object) -> JobOptions:
-        return replace(self, **changes)  # type: ignore[arg-type]
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> JobOptions:
-        """Integer options from ``TOUCHSTREAM_FLINK_<NAME>`` (e.g. ``TOUCHSTREAM_FLINK_LATENESS_MS``)."""
-        env = os.environ if env is None else env
-        values: dict[str, object] = {}
-        for f in fields(cls):
-            raw = env.get(ENV_PREFIX + f.name.upper())
-            if raw is None or f.name in ("redis_prefix", "tag_definitions"):
-                continue
-            try:
-                values[f.name] = int(raw)
-            except ValueError:
-                raise ValueError(f"{ENV_PREFIX}{f.name.upper()}: not an integer: {raw!r}") from None
-            if values[f.name] < 0:  # type: ignore[operator]
-                raise ValueError(f"{ENV_PREFIX}{f.name.upper()}: must be >= 0")
-        if definitions := env.get(ENV_PREFIX + "TAG_DEFINITIONS"):
-            values["tag_definitions"] = Path(definitions)
-        return cls(**values)  # type: ignore[arg-type]
+        return self.model_copy(update=changes)
 
 
 @dataclass(frozen=True)
@@ -72,7 +60,7 @@ class JobPaths:
 
     @classmethod
     def of(cls, settings: Settings) -> JobPaths:
-        return cls(settings.home / "flink")
+        return cls(settings.flink_home)
 
     @property
     def checkpoints(self) -> Path:

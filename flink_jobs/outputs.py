@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.config import Settings
 from flink_jobs.options import JobPaths
-from touchstream.config import Settings
 from warehouse.base import Row
 from warehouse.loader import Source
 

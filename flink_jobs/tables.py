@@ -19,9 +19,10 @@ from pyflink.datastream import DataStream
 from pyflink.table import DataTypes, Schema, StreamTableEnvironment, Table
 from pyflink.table.udf import udf
 
+from core.clock import DAY_MS, HOUR_MS, MINUTE_MS
+
 logger = logging.getLogger(__name__)
 
-MINUTE_MS = 60_000
 PARSE_EVENT_CLASS = "io.touchstream.flink.ParseEvent"
 USER_SHARD_CLASS = "io.touchstream.flink.UserShard"
 
@@ -114,9 +115,9 @@ def log_reject(reason: str, line: str) -> str:
 
 def interval(ms: int) -> str:
     """A SQL interval literal of ``ms`` milliseconds (``SECOND`` alone only holds < 100 s)."""
-    days, rest = divmod(ms, 86_400_000)
-    hours, rest = divmod(rest, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
+    days, rest = divmod(ms, DAY_MS)
+    hours, rest = divmod(rest, HOUR_MS)
+    minutes, rest = divmod(rest, MINUTE_MS)
     return f"INTERVAL '{days} {hours:02d}:{minutes:02d}:{rest / 1000:06.3f}' DAY TO SECOND(3)"
 
 

@@ -13,16 +13,16 @@ import orjson
 from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from core.config import Settings
+from core.contract import EventRejected, EventValidator, default_catalogue
+from core.contract.validate import ENVELOPE_FIELDS
 from ingest import metrics
 from ingest.enrich import enrich, user_agent_fields
 from ingest.limits import CollectorLimits
 from ingest.segments import SegmentWriter
-from touchstream.config import Settings
-from touchstream.contract import EventRejected, EventValidator, default_catalogue
 
 logger = logging.getLogger(__name__)
 
-ENVELOPE_FIELDS = {"event_id", "user_id", "channel", "event", "ts", "session_id", "page", "props"}
 JSON_TYPES = ("application/json", "text/plain")  # text/plain: navigator.sendBeacon bodies
 
 

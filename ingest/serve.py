@@ -16,8 +16,8 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from core.config import Settings
 from ingest.segments import recover_orphans
-from touchstream.config import Settings
 
 logger = logging.getLogger(__name__)
 

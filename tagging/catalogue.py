@@ -26,10 +26,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
+from core.contract import Catalogue, default_catalogue
+from core.models import StrictModel
 from tagging.families import FAMILIES, ChurnParams, FamilyParams
-from touchstream.contract import Catalogue, default_catalogue
 
 logger = logging.getLogger(__name__)
 
@@ -41,22 +42,18 @@ class TagDefinitionError(ValueError):
     """A definition file is invalid; the message names the file and the tag."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class _TagEntry(_Strict):
+class _TagEntry(StrictModel):
     name: str
     description: str = ""
     params: dict[str, Any] = Field(default_factory=dict)
 
 
-class _TagsFile(_Strict):
+class _TagsFile(StrictModel):
     families: dict[str, dict[str, Any]] = Field(default_factory=dict)
     tags: list[_TagEntry] = Field(default_factory=list)
 
 
-class TagDefinition(_Strict):
+class TagDefinition(StrictModel):
     """One tag: ``name`` is ``family:subject`` (``family`` alone when it has no subject),
     optionally followed by ``/variant``."""
 
@@ -68,7 +65,7 @@ class TagDefinition(_Strict):
     source: str = ""
 
 
-class TagCatalogue(_Strict):
+class TagCatalogue(StrictModel):
     """Every tag, and the event contract (flows, businesses, slots) they were checked against."""
 
     tags: dict[str, TagDefinition]
@@ -99,13 +96,13 @@ def _check_subject(family: str, subject: str | None, contract: Catalogue, where:
     if subject is None:
         raise TagDefinitionError(f"{where}: family {family} needs a subject (a {kind}): {family}:<{kind}>")
     if kind == "flow" and subject not in contract.flows:
-        raise TagDefinitionError(f"{where}: unknown flow {subject!r} (see touchstream/contract/flows.yaml)")
+        raise TagDefinitionError(f"{where}: unknown flow {subject!r} (see core/contract/flows.yaml)")
     if kind == "business" and subject not in contract.businesses:
         raise TagDefinitionError(f"{where}: unknown business line {subject!r}")
     if kind == "slot":
         slot = contract.slots.get(subject)
         if slot is None:
-            raise TagDefinitionError(f"{where}: unknown slot {subject!r} (see touchstream/contract/slots.yaml)")
+            raise TagDefinitionError(f"{where}: unknown slot {subject!r} (see core/contract/slots.yaml)")
         if not slot.key:
             raise TagDefinitionError(f"{where}: slot {subject!r} is not a key slot")
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from core.clock import DAY_MS, MINUTE_MS
 from tagging.business import update_business
 from tagging.catalogue import TagCatalogue
 from tagging.changes import Action, TagChange
@@ -23,8 +24,6 @@ from tagging.state import UserState
 
 logger = logging.getLogger(__name__)
 
-MINUTE_MS = 60_000
-DAY_MS = 86_400_000
 MAX_FIRINGS = 1_000_000  # per call: a guard against a bug turning into an endless loop
 
 # Windowed families: the event that counts, the prop naming the subject, and the event

@@ -23,10 +23,11 @@ from typing import Any
 
 import orjson
 
+from core.clock import DAY_MS
+
 logger = logging.getLogger(__name__)
 
 REFERRAL_EVENT = "referral_credit"
-DAY_MS = 86_400_000
 
 
 @dataclass

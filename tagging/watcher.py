@@ -6,6 +6,7 @@ import logging
 import time
 from pathlib import Path
 
+from core.contract import Catalogue
 from tagging.catalogue import (
     DEFINITIONS_DIR,
     TagCatalogue,
@@ -13,7 +14,6 @@ from tagging.catalogue import (
     definition_files,
     load_tag_catalogue,
 )
-from touchstream.contract import Catalogue
 
 logger = logging.getLogger(__name__)
 

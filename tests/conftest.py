@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from touchstream.config import Settings, load_settings
+from core.config import Settings, load_settings
 
 pytest_plugins = [
-    "tests.fixtures.ports",
     "tests.fixtures.clickhouse",
 ]
 

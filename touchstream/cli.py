@@ -14,7 +14,7 @@ import orjson
 import typer
 from rich.console import Console
 
-from touchstream.config import Settings, load_settings
+from core.config import Settings, load_settings
 
 app = typer.Typer(
     help="Touchstream: streaming clickstream analytics and in-app precision marketing.",
@@ -80,12 +80,14 @@ def warehouse(
     port: Annotated[int | None, typer.Option(help="Query endpoint port [env TOUCHSTREAM_WAREHOUSE_PORT].")] = None,
 ) -> None:
     """Own the warehouse: apply migrations, run the loader, serve read-only queries on loopback."""
+    from flink_jobs.outputs import warehouse_sources
     from warehouse.base import WarehouseError
     from warehouse.owner import serve
+    from warehouse.sources import collector_sources
 
     s = _settings(ctx).with_overrides(warehouse_port=port)
     try:
-        serve(s, port=s.warehouse_port)
+        serve(s, collector_sources(s) + warehouse_sources(s), port=s.warehouse_port)
     except WarehouseError as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from None

@@ -21,7 +21,8 @@ import requests
 from rich.console import Console
 from rich.table import Table
 
-from touchstream.config import Settings
+from core.config import Settings
+from core.processes import stop_process_group, wait_until
 
 logger = logging.getLogger(__name__)
 console = Console()
@@ -41,7 +42,7 @@ class Service:
         logs = settings.home / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         log = open(logs / f"{self.name}.log", "ab")  # noqa: SIM115 - handed to the child
-        env = {**os.environ, **settings_env(settings)}
+        env = {**os.environ, **settings.to_env()}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "touchstream", *self.args],
             stdout=log,
@@ -56,36 +57,8 @@ class Service:
 
     def stop(self) -> None:
         """SIGTERM the service's process group, SIGKILL it if it lingers."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        for sig, wait in ((signal.SIGTERM, self.stop_timeout), (signal.SIGKILL, 5.0)):
-            try:
-                os.killpg(self.process.pid, sig)
-            except ProcessLookupError:
-                return
-            try:
-                self.process.wait(wait)
-                return
-            except subprocess.TimeoutExpired:
-                logger.warning("%s did not stop after %s; escalating", self.name, sig.name)
-
-
-def settings_env(settings: Settings) -> dict[str, str]:
-    """The environment that makes a child process resolve exactly these settings."""
-    env = {
-        "TOUCHSTREAM_HOME": str(settings.home),
-        "TOUCHSTREAM_WAREHOUSE_URL": settings.warehouse_url,
-        "TOUCHSTREAM_EVENT_LOG": str(settings.event_log),
-        "TOUCHSTREAM_QUARANTINE_LOG": str(settings.quarantine_log),
-        "TOUCHSTREAM_HOST": settings.host,
-        "TOUCHSTREAM_COLLECTOR_PORT": str(settings.collector_port),
-        "TOUCHSTREAM_WAREHOUSE_PORT": str(settings.warehouse_port),
-        "TOUCHSTREAM_TOUCHPOINTS_PORT": str(settings.touchpoints_port),
-        "TOUCHSTREAM_UI_PORT": str(settings.ui_port),
-    }
-    if settings.redis_url:
-        env["TOUCHSTREAM_REDIS_URL"] = settings.redis_url
-    return env
+        if self.process is not None:
+            stop_process_group(self.process.pid, timeout=self.stop_timeout)
 
 
 def _http_ok(url: str) -> Callable[[], bool]:
@@ -102,20 +75,18 @@ def stack_services(settings: Settings) -> list[Service]:
     """The services of the embedded stack, in start order."""
     return [
         Service("warehouse", ["warehouse"], ready=settings.warehouse_owner_file.exists),
-        Service("pipeline", ["pipeline"], ready=(settings.home / "flink" / "pipeline.running").exists, stop_timeout=90),
+        Service("pipeline", ["pipeline"], ready=settings.pipeline_running_file.exists, stop_timeout=90),
         Service("collector", ["collector"], ready=_http_ok(f"{settings.collector_url}/healthz")),
     ]
 
 
 def wait_ready(service: Service, timeout: float = 240.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def ready() -> bool:
         if not service.alive():
             raise RuntimeError(f"{service.name} exited; see its log under logs/{service.name}.log")
-        if service.ready():
-            return
-        time.sleep(0.2)
-    raise TimeoutError(f"{service.name} not ready after {timeout:.0f}s")
+        return service.ready()
+
+    wait_until(ready, timeout, f"{service.name} to be ready", interval=0.2)
 
 
 def run_stack(
@@ -185,18 +156,15 @@ def _wait_loaded(settings: Settings, expected: int, timeout: float = 600.0) -> N
     (``events``) and through the stream job's exactly-once output (``stream_events``)."""
     from warehouse.client import run_query
 
-    deadline = time.monotonic() + timeout
     counts = {"events": 0, "stream_events": 0}
-    while time.monotonic() < deadline:
+
+    def loaded() -> bool:
         for table in counts:
             counts[table] = int(run_query(settings, f"SELECT count() FROM {table}").scalar())
-        if min(counts.values()) >= expected:
-            console.print(
-                f"warehouse holds {counts['events']} events; the stream job delivered {counts['stream_events']}"
-            )
-            return
-        time.sleep(1.0)
-    raise TimeoutError(f"warehouse holds {counts} of {expected} events after {timeout:.0f}s")
+        return min(counts.values()) >= expected
+
+    wait_until(loaded, timeout, f"the warehouse to hold {expected} events", interval=1.0)
+    console.print(f"warehouse holds {counts['events']} events; the stream job delivered {counts['stream_events']}")
 
 
 def _print_tagged_user(settings: Settings) -> None:

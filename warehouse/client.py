@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 import requests
 
-from touchstream.config import Settings
+from core.config import Settings
 from warehouse.base import QueryResult, WarehouseError, to_utc_datetime
 from warehouse.connect import connect
 from warehouse.migrations import migrate

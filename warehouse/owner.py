@@ -19,13 +19,12 @@ import orjson
 from flask import Flask, Response, request
 from werkzeug.serving import make_server
 
-from touchstream.config import Settings
+from core.config import Settings
 from warehouse.base import Warehouse, WarehouseError
 from warehouse.connect import connect
 from warehouse.loader import Loader, Source
 from warehouse.migrations import migrate
 from warehouse.readonly import NotReadOnly, check_read_only
-from warehouse.sources import collector_sources
 
 logger = logging.getLogger(__name__)
 
@@ -56,24 +55,15 @@ def _json(body: object, status: int = 200) -> Response:
     return Response(orjson.dumps(body, default=str), status=status, mimetype="application/json")
 
 
-def default_sources(settings: Settings) -> list[Source]:
-    """Collector logs, plus the stream job's outputs once that package provides them."""
-    sources = collector_sources(settings)
-    try:
-        from flink_jobs.outputs import warehouse_sources
-    except ImportError:
-        return sources
-    return sources + warehouse_sources(settings)
-
-
 def serve(
     settings: Settings,
+    sources: list[Source],
     port: int | None = None,
     interval: float = 0.5,
-    sources: list[Source] | None = None,
     stop: threading.Event | None = None,
 ) -> None:
-    """Own the warehouse until SIGTERM/SIGINT (or ``stop`` is set)."""
+    """Own the warehouse until SIGTERM/SIGINT (or ``stop`` is set), loading ``sources``
+    (the caller composes them: the collector's logs, the stream job's outputs)."""
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -82,7 +72,7 @@ def serve(
     server = None
     try:
         migrate(warehouse)
-        loader = Loader(warehouse, sources if sources is not None else default_sources(settings))
+        loader = Loader(warehouse, sources)
         server = make_server(settings.host, port or settings.warehouse_port, create_query_app(warehouse), threaded=True)
         threading.Thread(target=server.serve_forever, name="warehouse-query", daemon=True).start()
         _advertise(settings.warehouse_owner_file, settings.host, server.server_port)

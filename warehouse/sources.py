@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from touchstream.config import Settings
+from core.config import Settings
 from warehouse.base import Row
 from warehouse.loader import Source
 

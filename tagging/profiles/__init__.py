@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import redis
 
+from core.config import Settings
 from tagging.profiles.base import Profile, ProfileStore, ProfileWriter
 from tagging.profiles.embedded import embedded_running, ensure_embedded, stop_embedded
 from tagging.profiles.redis_store import RedisProfileStore, RedisProfileWriter
-from touchstream.config import Settings
 
 __all__ = [
     "Profile",

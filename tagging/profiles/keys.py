@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 
+from core.clock import DAY_MS
+
 DEFAULT_PREFIX = "ts"
 
 
@@ -40,7 +42,7 @@ def utc_day(ts_ms: int) -> str:
 
 def utc_date(ts_ms: int) -> str:
     """``YYYY-MM-DD``, as dates are shown on the profile (``broadband_expires_on`` too)."""
-    return _date_of_day(ts_ms // 86_400_000)
+    return _date_of_day(ts_ms // DAY_MS)
 
 
 @lru_cache(maxsize=4096)

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.fixtures.ports import stop_pid, wait_until
+from core.processes import stop_process_group, wait_until
 from tests.flink_jobs.outputs import rows
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -62,7 +62,7 @@ class Pipeline:
         try:
             code = self.process.wait(timeout)
         finally:
-            stop_pid(self.process.pid)
+            stop_process_group(self.process.pid)
         assert code == 0, self.log_tail()
 
     def kill_jvm(self) -> None:
@@ -76,7 +76,7 @@ class Pipeline:
         for pid in jvms:
             os.kill(pid, signal.SIGKILL)
         self.process.wait(60)
-        stop_pid(self.process.pid)
+        stop_process_group(self.process.pid)
 
     def log_tail(self) -> str:
         logs = sorted(self.home.glob("pipeline-*.log"))

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 import redis
 
+from core.config import load_settings
 from flink_jobs.cli_entry import run_backfill
 from flink_jobs.job import build_job
 from flink_jobs.options import JobOptions, JobPaths
 from tests.flink_jobs import data
 from tests.flink_jobs.outputs import canonical, profiles, rows
-from touchstream.config import load_settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(240)]
 

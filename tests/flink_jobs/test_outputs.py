@@ -9,10 +9,10 @@ from pathlib import Path
 import orjson
 import pytest
 
+from core.config import Settings
 from flink_jobs.options import JobOptions, JobPaths
 from flink_jobs.outputs import warehouse_sources
 from flink_jobs.recovery import latest_snapshot
-from touchstream.config import Settings
 from warehouse import Warehouse
 from warehouse.loader import Loader
 
@@ -58,11 +58,13 @@ def test_outputs_load_once_and_replays_do_not_double_count(wh: Warehouse, settin
 
 
 def test_options_from_env() -> None:
-    options = JobOptions.from_env({"TOUCHSTREAM_FLINK_LATENESS_MS": "5000", "TOUCHSTREAM_FLINK_TAG_DEFINITIONS": "/d"})
+    options = JobOptions.load({"TOUCHSTREAM_FLINK_LATENESS_MS": "5000", "TOUCHSTREAM_FLINK_TAG_DEFINITIONS": "/d"})
     assert options.lateness_ms == 5000 and options.tag_definitions == Path("/d")
-    assert options.checkpoint_interval_ms == JobOptions().checkpoint_interval_ms
-    with pytest.raises(ValueError, match="TOUCHSTREAM_FLINK_CHECKPOINT_INTERVAL_MS: not an integer"):
-        JobOptions.from_env({"TOUCHSTREAM_FLINK_CHECKPOINT_INTERVAL_MS": "often"})
+    assert options.checkpoint_interval_ms == JobOptions.load({}).checkpoint_interval_ms
+    with pytest.raises(ValueError, match="checkpoint_interval_ms"):
+        JobOptions.load({"TOUCHSTREAM_FLINK_CHECKPOINT_INTERVAL_MS": "often"})
+    with pytest.raises(ValueError, match="lateness_ms"):
+        JobOptions.load({"TOUCHSTREAM_FLINK_LATENESS_MS": "-1"})
 
 
 def test_latest_snapshot_ignores_incomplete(tmp_path: Path) -> None:

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
+from core.config import load_settings
+from core.processes import wait_until
 from tagging.profiles import connect, stop_embedded
-from tests.fixtures.ports import wait_until
 from tests.flink_jobs import data
 from tests.flink_jobs.outputs import canonical, profiles, rows
 from tests.flink_jobs.process import Pipeline
-from touchstream.config import load_settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(300)]
 

@@ -18,6 +18,7 @@ import orjson
 import pytest
 import redis
 
+from core.config import load_settings
 from flink_jobs.cli_entry import run_backfill
 from flink_jobs.job import build_job
 from flink_jobs.options import JobOptions, JobPaths
@@ -28,7 +29,6 @@ from tests.flink_jobs.outputs import profiles, rows
 from tests.tagging.builders import DAY
 from tests.tagging.oracle import expected_tags
 from tests.tagging.planted import START, build_world, checkpoints, handset_close
-from touchstream.config import load_settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(300)]
 

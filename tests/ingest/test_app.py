@@ -11,10 +11,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from core.config import Settings
 from ingest.app import create_app
 from ingest.limits import CollectorLimits
 from ingest.segments import read_segments
-from touchstream.config import Settings
 
 ANDROID_UA = (
     "Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36"

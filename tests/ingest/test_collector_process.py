@@ -14,11 +14,10 @@ import orjson
 import pytest
 import requests
 
+from core.config import Settings
+from core.processes import free_port, port_open, stop_process_group, wait_until
 from ingest.segments import completed_segments, read_segments
 from ingest.serve import collector_command
-from tests.fixtures.ports import free_port, port_open, stop_pid, wait_until
-from touchstream.config import Settings
-from touchstream.stack import settings_env
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +26,7 @@ pytestmark = pytest.mark.integration
 def running_collector(settings: Settings, port: int) -> Iterator[subprocess.Popen[bytes]]:
     process = subprocess.Popen(
         collector_command(port, settings.event_log, settings.quarantine_log, workers=2, threads=4),
-        env={**os.environ, **settings_env(settings)},
+        env={**os.environ, **settings.to_env()},
         start_new_session=True,
     )
     try:
@@ -35,7 +34,7 @@ def running_collector(settings: Settings, port: int) -> Iterator[subprocess.Pope
         assert process.poll() is None, "collector exited at start"
         yield process
     finally:
-        stop_pid(process.pid)
+        stop_process_group(process.pid)
 
 
 def batch(prefix: str, n: int = 50) -> list[dict]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from itertools import count
 from typing import Any
 
+from core.clock import DAY_MS as DAY
+
 MINUTE = 60_000
-DAY = 86_400_000
 T0 = 1_780_000_000_000 - 1_780_000_000_000 % DAY  # a UTC midnight
 
 _ids = count()

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from core.clock import DAY_MS as DAY
 from tagging.catalogue import TagCatalogue
 
-DAY = 86_400_000
 MINUTE = 60_000
 
 Expected = dict[str, dict[str, int | None]]  # user -> tag -> expires_at

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from core.config import Settings
 from tagging.changes import TagChange
 from tagging.engine import TagEngine
 from tagging.profiles import connect, open_store, read_profile, stop_embedded
@@ -18,7 +19,6 @@ from tagging.profiles.keys import tags_key, utc_date
 from tagging.profiles.redis_store import RedisProfileStore
 from tagging.state import UserState
 from tests.tagging.builders import DAY, MINUTE, T0, ev, order, step
-from touchstream.config import Settings
 
 pytestmark = pytest.mark.integration
 
@@ -162,7 +162,7 @@ def test_embedded_server_is_shared_by_processes(settings: Settings) -> None:
         store.apply("u1", [change("orderer:plan", "set", 100, 1, 900)])
         assert settings.redis_socket.exists()
         code = (
-            "import sys, orjson; from touchstream.config import load_settings; "
+            "import sys, orjson; from core.config import load_settings; "
             "from tagging.profiles import read_profile; "
             f"home = {str(settings.home)!r}; "
             "print(orjson.dumps(read_profile(load_settings(env={}, home=home), 'u1')).decode())"

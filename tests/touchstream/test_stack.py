@@ -12,16 +12,15 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tests.fixtures.ports import free_port, port_open, wait_until
-from touchstream.config import load_settings
-from touchstream.stack import settings_env
+from core.config import load_settings
+from core.processes import free_port, port_open, wait_until
 
 pytestmark = pytest.mark.integration
 
 
 def test_demo_stack_answers_sql_while_running(tmp_path: Path) -> None:
     settings = load_settings(env={}, home=tmp_path / "home", collector_port=free_port(), warehouse_port=free_port())
-    env = {**os.environ, **settings_env(settings)}
+    env = {**os.environ, **settings.to_env()}
     log = tmp_path / "run.log"
     with log.open("wb") as out:
         stack = subprocess.Popen(

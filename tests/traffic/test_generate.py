@@ -9,8 +9,9 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from touchstream.contract import EventValidator, default_catalogue
-from touchstream.traffic.generate import DAY_MS, generate_world, write_world
+from core.clock import DAY_MS
+from core.contract import EventValidator, default_catalogue
+from touchstream.traffic.generate import generate_world, write_world
 from touchstream.traffic.world import WORLD_FILE, load_world
 
 START = 1_790_000_000_000 - 1_790_000_000_000 % DAY_MS

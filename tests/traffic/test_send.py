@@ -12,8 +12,8 @@ import pytest
 from flask import Flask, Response, request
 from werkzeug.serving import make_server
 
-from tests.fixtures.ports import free_port
-from touchstream.contract import EventRejected, EventValidator, default_catalogue
+from core.contract import EventRejected, EventValidator, default_catalogue
+from core.processes import free_port
 from touchstream.traffic.generate import write_world
 from touchstream.traffic.send import send_file
 

@@ -12,10 +12,9 @@ import orjson
 import pytest
 import requests
 
-from tests.fixtures.ports import free_port, stop_pid, wait_until
+from core.config import Settings, load_settings
+from core.processes import free_port, stop_process_group, wait_until
 from tests.warehouse.conftest import record
-from touchstream.config import Settings, load_settings
-from touchstream.stack import settings_env
 from warehouse import WarehouseError, WarehouseLocked
 from warehouse.chdb.backend import ChdbWarehouse
 from warehouse.client import live_owner, run_query
@@ -27,7 +26,7 @@ def owner(tmp_path: Path) -> Iterator[Settings]:
     settings = load_settings(env={}, home=tmp_path / "home", warehouse_port=free_port())
     process = subprocess.Popen(
         [sys.executable, "-m", "touchstream", "warehouse"],
-        env={**os.environ, **settings_env(settings)},
+        env={**os.environ, **settings.to_env()},
         start_new_session=True,
     )
     try:
@@ -35,7 +34,7 @@ def owner(tmp_path: Path) -> Iterator[Settings]:
         assert process.poll() is None, "owner exited"
         yield settings
     finally:
-        stop_pid(process.pid)
+        stop_process_group(process.pid)
     assert not settings.warehouse_owner_file.exists(), "owner file left behind"
 
 
@@ -56,7 +55,7 @@ def test_a_second_opener_gets_a_clear_message(owner: Settings) -> None:
     # a second `touchstream warehouse` process: one clear line, no stack trace
     out = subprocess.run(
         [sys.executable, "-m", "touchstream", "warehouse", "--port", str(free_port())],
-        env={**os.environ, **settings_env(owner)},
+        env={**os.environ, **owner.to_env()},
         capture_output=True,
         text=True,
         timeout=60,
@@ -86,7 +85,7 @@ def test_owner_endpoint_is_read_only(owner: Settings) -> None:
 def test_cli_sql_prints_through_the_owner(owner: Settings) -> None:
     out = subprocess.run(
         [sys.executable, "-m", "touchstream", "sql", "SELECT 1 + 1 AS two", "--json"],
-        env={**os.environ, **settings_env(owner)},
+        env={**os.environ, **owner.to_env()},
         capture_output=True,
         text=True,
         timeout=60,

@@ -18,10 +18,9 @@ from typing import Any
 
 import orjson
 
-from touchstream.contract import default_catalogue
+from core.clock import DAY_MS
+from core.contract import default_catalogue
 from touchstream.traffic.world import World, default_world
-
-DAY_MS = 86_400_000
 
 
 @dataclass(frozen=True)

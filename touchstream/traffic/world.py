@@ -6,17 +6,14 @@ from functools import cache
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from touchstream.contract import default_catalogue
+from core.contract import default_catalogue
+from core.models import StrictModel
 
 WORLD_FILE = Path(__file__).with_name("world.yaml")
 
 Probability = float
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _range(value: list[float]) -> list[float]:
@@ -25,12 +22,12 @@ def _range(value: list[float]) -> list[float]:
     return value
 
 
-class Channels(_Strict):
+class Channels(StrictModel):
     home_mix: dict[str, float]
     other_channel_prob: Probability = Field(ge=0, le=1)
 
 
-class Activity(_Strict):
+class Activity(StrictModel):
     active_day_prob: Probability = Field(ge=0, le=1)
     sessions_per_active_day: list[int]
     page_views_per_session: list[int]
@@ -42,37 +39,37 @@ class Activity(_Strict):
     _ranges = field_validator("sessions_per_active_day", "page_views_per_session", "seconds_between_events")(_range)
 
 
-class FlowBehaviour(_Strict):
+class FlowBehaviour(StrictModel):
     continue_: list[Probability] = Field(alias="continue")
     channel_factor: dict[str, float]
 
 
-class Flows(_Strict):
+class Flows(StrictModel):
     start_prob_per_session: Probability = Field(ge=0, le=1)
     order_after_last_step_prob: Probability = Field(ge=0, le=1)
     behaviour: dict[str, FlowBehaviour]
 
 
-class Product(_Strict):
+class Product(StrictModel):
     names: list[str] = Field(min_length=1)
     amount: list[float]
 
     _amount = field_validator("amount")(_range)
 
 
-class Shares(_Strict):
+class Shares(StrictModel):
     prob_per_session: Probability = Field(ge=0, le=1)
     visits_per_share: list[int]
     campaigns: list[str] = Field(min_length=1)
 
 
-class Touchpoints(_Strict):
+class Touchpoints(StrictModel):
     exposures_per_session: list[int]
     click_prob: Probability = Field(ge=0, le=1)
     campaigns: list[str] = Field(min_length=1)
 
 
-class World(_Strict):
+class World(StrictModel):
     channels: Channels
     activity: Activity
     business_interest: dict[str, float]

@@ -10,7 +10,8 @@ import datetime as dt
 import math
 from typing import Any
 
-from touchstream.contract.definitions import Catalogue, PropSpec
+from core.clock import DAY_MS, MINUTE_MS
+from core.contract.definitions import Catalogue, PropSpec
 
 ENVELOPE_FIELDS = frozenset({"event_id", "user_id", "channel", "event", "ts", "session_id", "page", "props"})
 MAX_ID_CHARS = 64
@@ -41,8 +42,8 @@ class EventValidator:
             name: (spec.props, frozenset(k for k, p in spec.props.items() if p.required))
             for name, spec in catalogue.events.items()
         }
-        self._past_ms = self.limits.max_past_days * 86_400_000
-        self._future_ms = self.limits.max_future_minutes * 60_000
+        self._past_ms = self.limits.max_past_days * DAY_MS
+        self._future_ms = self.limits.max_future_minutes * MINUTE_MS
 
     def validate(self, raw: Any, now_ms: int) -> dict[str, Any]:
         """Return the normalised event or raise :class:`EventRejected`."""

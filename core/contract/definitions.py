@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from core.models import StrictModel
 
 HERE = Path(__file__).parent
 CATALOGUE_FILE = HERE / "catalogue.yaml"
@@ -21,11 +23,7 @@ SLOTS_FILE = HERE / "slots.yaml"
 PropType = Literal["string", "integer", "number", "boolean", "date"]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class PropSpec(_Strict):
+class PropSpec(StrictModel):
     type: PropType
     required: bool = False
     enum: Literal["businesses", "flows", "slots"] | None = None
@@ -33,12 +31,12 @@ class PropSpec(_Strict):
     max: float | None = None
 
 
-class EventSpec(_Strict):
+class EventSpec(StrictModel):
     description: str
     props: dict[str, PropSpec] = Field(default_factory=dict)
 
 
-class Limits(_Strict):
+class Limits(StrictModel):
     max_props: int = Field(gt=0)
     max_prop_key_chars: int = Field(gt=0)
     max_prop_string_chars: int = Field(gt=0)
@@ -46,7 +44,7 @@ class Limits(_Strict):
     max_future_minutes: int = Field(ge=0)
 
 
-class Flow(_Strict):
+class Flow(StrictModel):
     business: str
     steps: list[str] = Field(min_length=1)
 
@@ -58,14 +56,14 @@ class Flow(_Strict):
 SlotKind = Literal["login_popup", "precision_floor", "banner", "floating_icon", "reminder", "associated_recommendation"]
 
 
-class Slot(_Strict):
+class Slot(StrictModel):
     channel: str
     kind: SlotKind
     key: bool = False
     capacity: int = Field(ge=1)
 
 
-class Catalogue(_Strict):
+class Catalogue(StrictModel):
     version: int
     limits: Limits
     channels: list[str] = Field(min_length=1)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from touchstream.config import load_settings
-from touchstream.stack import settings_env
+from core.config import load_settings
 
 
 def test_defaults_derive_from_home(tmp_path: Path) -> None:
@@ -32,4 +31,4 @@ def test_flags_override_env(tmp_path: Path) -> None:
 
 def test_child_environment_round_trips(tmp_path: Path) -> None:
     s = load_settings(env={"TOUCHSTREAM_HOME": str(tmp_path), "TOUCHSTREAM_REDIS_URL": "redis://127.0.0.1:1/0"})
-    assert load_settings(env=settings_env(s)) == s
+    assert load_settings(env=s.to_env()) == s

@@ -8,8 +8,8 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from touchstream.contract import load_catalogue
-from touchstream.contract.definitions import CATALOGUE_FILE, FLOWS_FILE
+from core.contract import load_catalogue
+from core.contract.definitions import CATALOGUE_FILE, FLOWS_FILE
 
 
 def test_shipped_definitions_load() -> None:

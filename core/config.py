@@ -1,0 +1,141 @@
+"""One configuration for every command and service.
+
+Values come from environment variables (``TOUCHSTREAM_*``, parsed by pydantic-settings)
+and may be overridden by CLI flags; every path derives from ``TOUCHSTREAM_HOME`` so two
+runs with different homes never touch each other's state. :meth:`Settings.to_env` is the
+reverse mapping: the environment that makes a child process resolve the same settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+
+ENV_PREFIX = "TOUCHSTREAM_"
+
+_ENVIRON: ContextVar[Mapping[str, str] | None] = ContextVar("touchstream_environ", default=None)
+
+
+class _MappingEnvSource(EnvSettingsSource):
+    """Reads ``os.environ`` unless :func:`environment` supplied another mapping (tests, children)."""
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        env = _ENVIRON.get()
+        if env is None:
+            return super()._load_env_vars()
+        return {
+            (name if self.case_sensitive else name.lower()): value
+            for name, value in env.items()
+            if not (self.env_ignore_empty and value == "")
+        }
+
+
+@contextmanager
+def environment(env: Mapping[str, str] | None) -> Iterator[None]:
+    """Make settings classes read ``env`` instead of ``os.environ`` inside the block."""
+    token = _ENVIRON.set(env)
+    try:
+        yield
+    finally:
+        _ENVIRON.reset(token)
+
+
+class EnvironmentSettings(BaseSettings):
+    """Base of every settings class: frozen, strict about unknown fields, env through :func:`environment`."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="forbid", env_ignore_empty=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, _MappingEnvSource(settings_cls)
+
+    @classmethod
+    def load(cls, env: Mapping[str, str] | None = None, **overrides: Any):  # type: ignore[no-untyped-def]
+        """Read ``env`` (default ``os.environ``), then apply overrides (CLI flags) that are not ``None``."""
+        given = {k: v for k, v in overrides.items() if v is not None}
+        with environment(env):
+            return cls(**given)
+
+    def with_overrides(self, **overrides: object):  # type: ignore[no-untyped-def]
+        """Apply CLI flags; ``None`` means "flag not given"."""
+        given = {k: v for k, v in overrides.items() if v is not None}
+        return self.model_copy(update=given) if given else self
+
+    def to_env(self) -> dict[str, str]:
+        """The environment that makes a child process resolve exactly these settings."""
+        prefix = self.model_config.get("env_prefix", "")
+        return {f"{prefix}{name.upper()}": str(value) for name, value in self.model_dump().items() if value is not None}
+
+
+class Settings(EnvironmentSettings):
+    """Resolved configuration of a Touchstream installation; build it with :func:`load_settings`."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="forbid", env_ignore_empty=True)
+
+    home: Path = Path("./var")
+    warehouse_url: str = ""  # "": chdb://<home>/warehouse
+    redis_url: str | None = None  # None: an embedded redis-server under ``home``
+    event_log: Path | None = None  # None: <home>/events
+    quarantine_log: Path | None = None  # None: <home>/quarantine
+    host: str = "127.0.0.1"
+    collector_port: int = 8400
+    warehouse_port: int = 8401
+    touchpoints_port: int = 8402
+    ui_port: int = 8501
+
+    @model_validator(mode="after")
+    def _derive_paths(self) -> Settings:
+        home = self.home.resolve()
+        object.__setattr__(self, "home", home)
+        if not self.warehouse_url:
+            object.__setattr__(self, "warehouse_url", f"chdb://{home / 'warehouse'}")
+        object.__setattr__(self, "event_log", Path(self.event_log or home / "events").resolve())
+        object.__setattr__(self, "quarantine_log", Path(self.quarantine_log or home / "quarantine").resolve())
+        return self
+
+    def with_overrides(self, **overrides: object) -> Settings:
+        given = {k: v for k, v in overrides.items() if v is not None}
+        if not given:
+            return self
+        return type(self).load(env=self.to_env(), **given)
+
+    @property
+    def warehouse_owner_file(self) -> Path:
+        """Where the process that owns an embedded warehouse advertises its endpoint."""
+        return self.home / "warehouse.owner.json"
+
+    @property
+    def redis_socket(self) -> Path:
+        return self.home / "redis" / "redis.sock"
+
+    @property
+    def flink_home(self) -> Path:
+        """The stream job's checkpoints, savepoints, outputs and status file."""
+        return self.home / "flink"
+
+    @property
+    def pipeline_running_file(self) -> Path:
+        """Exists (holding the job id) while ``touchstream pipeline`` runs its job."""
+        return self.flink_home / "pipeline.running"
+
+    @property
+    def collector_url(self) -> str:
+        return f"http://{self.host}:{self.collector_port}"
+
+
+def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    """Read the environment, then apply overrides (CLI flags) that are not ``None``."""
+    return Settings.load(env, **overrides)
