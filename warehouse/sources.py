@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from core.config import Settings
-from warehouse.base import Row
+from warehouse.base import Row, Warehouse
 from warehouse.loader import Source
 
 
@@ -48,6 +49,15 @@ def event_row(record: dict[str, Any], _file: str = "", _line: int = 0) -> Row:
     }
 
 
+EVENTS_TABLE = "events_raw"
+"""The table the accepted events are inserted into (analysts read the ``events`` view over it)."""
+
+
+def insert_events(warehouse: Warehouse, records: Iterable[dict[str, Any]]) -> int:
+    """Insert event-log records (docs/CONTRACTS.md) as events; tests and tools use this."""
+    return warehouse.insert(EVENTS_TABLE, [event_row(r) for r in records])
+
+
 def quarantine_row(record: dict[str, Any], file: str, line: int) -> Row:
     received_ms = int(record["received_at"])
     return {
@@ -64,6 +74,6 @@ def quarantine_row(record: dict[str, Any], file: str, line: int) -> Row:
 
 def collector_sources(settings: Settings) -> list[Source]:
     return [
-        Source("events", settings.event_log, "events_raw", event_row, suffix=".jsonl"),
+        Source("events", settings.event_log, EVENTS_TABLE, event_row, suffix=".jsonl"),
         Source("quarantine", settings.quarantine_log, "quarantine_raw", quarantine_row, suffix=".jsonl"),
     ]

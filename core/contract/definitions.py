@@ -31,8 +31,25 @@ class PropSpec(StrictModel):
     max: float | None = None
 
 
+EventSource = Literal["client", "backend", "service"]
+LatePolicy = Literal["drop", "apply", "apply_last_step"]
+
+
 class EventSpec(StrictModel):
+    """One event of the tracking plan.
+
+    ``source``: who may send it. ``client`` events come from browsers and apps; ``backend``
+    events (the operator's business facts) and ``service`` events (Touchstream's own, such as
+    touchpoint decisions) are accepted only with the back end's credential (docs/collector.md).
+    ``late``: what an event that arrives behind the stream's watermark still does to the
+    profile: ``drop`` (counted in late_events only), ``apply`` (a fact: applied at the
+    watermark it arrived at), ``apply_last_step`` (flow steps: applied when they complete
+    the flow). See docs/time.md.
+    """
+
     description: str
+    source: EventSource = "client"
+    late: LatePolicy = "drop"
     props: dict[str, PropSpec] = Field(default_factory=dict)
 
 
@@ -84,6 +101,8 @@ class Catalogue(StrictModel):
             for prop, p in spec.props.items():
                 if p.enum and p.type != "string":
                     raise ValueError(f"event {name!r} prop {prop!r}: enum needs type string")
+            if spec.late == "apply_last_step" and not {"flow", "step"} <= spec.props.keys():
+                raise ValueError(f"event {name!r}: late policy apply_last_step needs props flow and step")
         return self
 
     def allowed(self, enum: str) -> frozenset[str]:

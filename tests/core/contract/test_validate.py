@@ -57,6 +57,15 @@ def test_every_catalogue_event_has_a_valid_example(validator: EventValidator) ->
         "broadband_contract": {"expires_on": "2026-12-01"},
         "unsubscribe": {"product": "video-vip"},
         "page_view": {"ref_share_id": "s1"},
+        "touchpoint_decision": {
+            "decision_id": "d1",
+            "request_id": "r1",
+            "slot": "app.home_floor",
+            "campaigns": "broadband_expiry_renew",
+            "tiers": "precision",
+            "reason": "shown",
+            "suppressed": "data_threshold_pack:cap_day",
+        },
     }
     assert set(examples) == set(default_catalogue().events)
     for name, props in examples.items():
