@@ -3,23 +3,30 @@
 from __future__ import annotations
 
 from bisect import insort
+from collections.abc import Container
 from typing import Any
 
 from tagging.profiles.keys import utc_date
 from tagging.state import BusinessState
 
 
-def update_business(business: BusinessState, name: str, props: dict[str, Any], ts: int) -> None:
+def update_business(
+    business: BusinessState, name: str, props: dict[str, Any], ts: int, facts: Container[str] = ()
+) -> None:
     """Apply one event (at event time ``ts``) to the business facts.
 
-    ``updated_at`` (the version Redis keeps) moves only with a change, so an ordinary click
-    rewrites nothing: the state changes at most once a day per user (``last_active_day``)
-    plus once per business event.
+    ``facts`` are the events whose latest time the profile keeps in ``last_at`` (the contract's
+    ``late: apply`` events: orders, shares, business events), which campaign triggers such
+    as "a top-up within the last 30 minutes" read. ``updated_at`` (the version Redis keeps)
+    moves only with a change, so an ordinary click rewrites nothing: the state changes at
+    most once a day per user (``last_active_day``) plus once per fact.
     """
     before = business.to_tuple()
     day = utc_date(ts)
     if business.last_active_day is None or day > business.last_active_day:
         business.last_active_day = day
+    if name in facts and ts > business.last_at.get(name, -1):
+        business.last_at[name] = ts
     if name == "data_usage":
         business.used_pct = props.get("used_pct")
     elif name == "balance_low":

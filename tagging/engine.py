@@ -90,6 +90,7 @@ class TagEngine:
             return
         self.catalogue = catalogue
         self.fingerprint = catalogue.fingerprint
+        self._facts = frozenset(n for n, spec in catalogue.contract.events.items() if spec.late == "apply")
         self._windows: dict[str, _Window] = {}
         self._hits: dict[tuple[str, Any], list[_Window]] = {}
         self._blocks: dict[tuple[str, Any], list[_Window]] = {}
@@ -226,7 +227,7 @@ class TagEngine:
         name = event["event"]
         props = event.get("props") or {}
         if name != REFERRAL_EVENT:
-            update_business(state.business, name, props, t)
+            update_business(state.business, name, props, t, self._facts)
         for churn in self._churn_by_event.get(name, ()):
             self._activity(state, churn, t, out)
         if name == "flow_step":

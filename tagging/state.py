@@ -26,6 +26,7 @@ class BusinessState:
     last_topup_amount: float | None = None
     unsubscribed: list[str] = field(default_factory=list)  # sorted; an order of the product removes it
     last_active_day: str | None = None  # UTC day (YYYY-MM-DD) of the latest event, back end included
+    last_at: dict[str, int] = field(default_factory=dict)  # fact event name -> its latest event time (triggers)
     updated_at: int = 0  # event time of the latest change here: the store keeps the newest
 
     def to_tuple(self) -> tuple[Any, ...]:
@@ -40,6 +41,7 @@ class BusinessState:
             self.last_topup_amount,
             tuple(self.unsubscribed),
             self.last_active_day,
+            tuple(sorted(self.last_at.items())),
         )
 
     def to_dict(self) -> dict[str, Any]:
