@@ -292,10 +292,11 @@ def build_catalogue(
             if entry.name in tags:
                 raise TagDefinitionError(f"{where}: defined twice (also {tags[entry.name].source})")
             tags[entry.name] = _definition(entry, defaults, contract, where)
+    for name, parsed, _ in files:
+        for tag in parsed.retired:
+            if tag in tags:
+                raise TagDefinitionError(f"{name} retired: {tag!r} is retired and still defined ({tags[tag].source})")
     retired = frozenset(tag for _, parsed, _ in files for tag in parsed.retired)
-    both = sorted(retired & tags.keys())
-    if both:
-        raise TagDefinitionError(f"tag(s) both defined and retired: {', '.join(both)}")
     if not tags:
         names = ", ".join(name for name, _, _ in files) or "none"
         raise TagDefinitionError(f"no tag definitions in {len(files)} file(s) ({names})")

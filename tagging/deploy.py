@@ -87,7 +87,8 @@ def _candidate_files(plan: DeployPlan, deployed: list[DefinitionSource] | None, 
         plan.deletes = sorted({p.name for p in definition_files(plan.target)} - set(plan.writes))
         return
     if not source.is_file():
-        raise TagDefinitionError(f"{source}: no such file or directory")
+        problem = "not a regular file or directory" if source.exists() else "no such file or directory"
+        raise TagDefinitionError(f"{source}: {problem}")
     if deployed is None:
         raise TagDefinitionError(f"cannot add one file to a set that cannot be read: {plan.current_error}")
     name = name or source.name

@@ -1,0 +1,56 @@
+"""Definition sets for the reload tests: copies of the shipped one, edited, published or torn."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from core.files import publish_file
+from tagging.catalogue import DEFINITIONS_DIR, DefinitionSource, build_catalogue
+from tagging.seal import seal, unseal
+
+
+def shipped_text() -> str:
+    """The shipped tags.yaml without its seal."""
+    return unseal((DEFINITIONS_DIR / "tags.yaml").read_bytes()).body.decode()
+
+
+def copy_definitions(tmp_path: Path) -> Path:
+    """A private, sealed copy of the shipped definitions to watch and deploy into."""
+    directory = tmp_path / "defs"
+    directory.mkdir()
+    shutil.copy2(DEFINITIONS_DIR / "tags.yaml", directory / "tags.yaml")
+    return directory
+
+
+def edited(old: str, new: str) -> str:
+    """The shipped tags.yaml with one edit (which must apply)."""
+    text = shipped_text()
+    assert old in text
+    return text.replace(old, new)
+
+
+def publish_sealed(directory: Path, data: str | bytes, name: str = "tags.yaml") -> Path:
+    """What ``tags deploy`` publishes, minus the validation: sealed, written hidden, renamed."""
+    raw = data.encode() if isinstance(data, str) else data
+    return publish_file(directory / name, seal(raw))
+
+
+def overwrite_in_place(path: Path, data: str | bytes) -> None:
+    """An editor or ``cp`` writing over the file itself, with its mtime moved on so a change is
+    seen even within one clock tick."""
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 2_000_000_000))
+
+
+def half_that_parses(text: str, share: float = 0.4) -> str:
+    """The first ``share`` of ``text``'s lines: a torn write that is still valid YAML."""
+    lines = text.splitlines(keepends=True)
+    return "".join(lines[: int(len(lines) * share)])
+
+
+def tags_of(text: str) -> set[str]:
+    """The tags ``text`` defines as a lone tags.yaml (seal or not)."""
+    return set(build_catalogue([DefinitionSource("tags.yaml", text.encode())]).tags)
