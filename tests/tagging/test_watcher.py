@@ -13,6 +13,7 @@ from tagging.catalogue import MAX_FILE_BYTES, TagDefinitionError
 from tagging.seal import seal
 from tagging.watcher import TagCatalogueWatcher
 from tests.tagging.definitions import (
+    HOSTILE,
     copy_definitions,
     edited,
     half_that_parses,
@@ -21,28 +22,6 @@ from tests.tagging.definitions import (
     shipped_text,
     tags_of,
 )
-
-BILLION_LAUGHS = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
-    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n" for i in range(8)
-)
-# Each hostile file, and the reason it must be refused with (so the right guard is the one that caught it).
-HOSTILE: dict[str, tuple[bytes, str]] = {
-    "billion laughs": (BILLION_LAUGHS.encode(), "aliases (*name) are not allowed"),
-    "recursive alias": (b"tags: &t [*t]\n", "aliases (*name) are not allowed"),
-    "deep nesting": (b"tags: " + b"[" * 200_000 + b"]" * 200_000 + b"\n", "nested deeper than 32 levels"),
-    "deep mappings": (b"families: " + b"{a: " * 5000 + b"1" + b"}" * 5000 + b"\n", "nested deeper than 32 levels"),
-    "not UTF-8": ("tags:\n  - name: orderer:plan\n    description: caf\xe9\n".encode("latin-1"), "not UTF-8"),
-    "UTF-16": ("tags:\n  - name: orderer:plan\n".encode("utf-16"), "not UTF-8"),
-    "NUL byte": (b"tags:\n  - name: orderer:plan\x00\n", "unacceptable character #x0000"),
-    "python object": (b"tags: !!python/object/apply:os.system ['true']\n", "could not determine a constructor"),
-    "impossible date": (b"tags:\n  - name: !!timestamp 2024-13-45\n", "ValueError: month must be in 1..12"),
-    "second tags key": ((shipped_text() + "tags:\n  - name: orderer:plan\n").encode(), "key 'tags' given twice"),
-    "window past 64-bit ms": (
-        edited("orderer: {window_days: 30}", "orderer: {window_days: 99999999999999}").encode(),
-        "families.orderer: params: window_days: Input should be less than or equal to 3660",
-    ),
-    "not a mapping": (b"- orderer:plan\n", "valid dictionary"),
-}
 
 
 @pytest.fixture
