@@ -1,10 +1,10 @@
 """Check a definitions change against the deployed set, and publish it so the job loads it whole.
 
-``plan_deploy(source, target)`` says what deploying ``source`` (one file, or a directory
-that becomes the whole set) into the watched directory ``target`` would do: the set that
-would result, whether it is valid, what it adds, removes and changes, and whether the
-removal guard (:mod:`tagging.diff`) refuses it. ``deploy`` carries a valid plan out: each
-file is sealed (:mod:`tagging.seal`), written under a hidden name, fsynced and renamed
+``deploy(source, target, dry_run=True)`` says what deploying ``source`` (one file, or a
+directory that becomes the whole set) into the watched directory ``target`` would do: the
+set that would result, whether it is valid, what it adds, removes and changes, and whether
+the removal guard (:mod:`tagging.diff`) refuses it. Without ``dry_run`` a valid plan is
+carried out: each file is sealed (:mod:`tagging.seal`), written under a hidden name, fsynced and renamed
 into view, then files the new set no longer has are removed. The running job's watcher
 only loads sealed files and waits for the directory to settle, so it sees the old set or
 the new one, never a mix or a torn file.
@@ -99,20 +99,8 @@ def _candidate_files(plan: DeployPlan, deployed: list[DefinitionSource] | None, 
     plan.writes = [name]
 
 
-def plan_deploy(
-    source: Path,
-    target: Path,
-    *,
-    name: str | None = None,
-    contract: Catalogue | None = None,
-    max_removed_share: float = DEFAULT_MAX_REMOVED_SHARE,
-) -> DeployPlan:
-    """Validate the set ``source`` would make in ``target`` and compare it with the deployed one.
-
-    ``source``: a file (replaces or joins the file of the same ``name`` in ``target``) or a
-    directory (its files become the whole set).
-    """
-    plan = DeployPlan(Path(source), Path(target))
+def _evaluate(plan: DeployPlan, name: str | None, contract: Catalogue | None, max_removed_share: float) -> None:
+    """Fill ``plan`` in: the resulting set, its validity, its diff against the deployed set, the guard's verdict."""
     deployed = _deployed(plan, contract)
     try:
         _candidate_files(plan, deployed, name)
@@ -126,10 +114,9 @@ def plan_deploy(
         plan.candidate = build_catalogue(plan.files, contract)
     except TagDefinitionError as exc:
         plan.error = str(exc)
-        return plan
+        return
     plan.diff = diff_catalogues(plan.current, plan.candidate)
     plan.refusal = plan.diff.refusal(max_removed_share)
-    return plan
 
 
 @contextmanager
@@ -165,10 +152,20 @@ def deploy(
     name: str | None = None,
     contract: Catalogue | None = None,
     max_removed_share: float = DEFAULT_MAX_REMOVED_SHARE,
+    dry_run: bool = False,
 ) -> DeployPlan:
-    """Plan and, if the plan is valid, publish, holding the directory's deploy lock throughout."""
-    with deploy_lock(Path(target)):
-        plan = plan_deploy(source, target, name=name, contract=contract, max_removed_share=max_removed_share)
+    """Deploy ``source`` into the watched directory ``target`` if the result is valid and intended.
+
+    ``source``: a file (replaces or joins the file of the same ``name`` in ``target``) or a
+    directory (its files become the whole set). ``dry_run``: only say what would happen
+    (``tags check``). Otherwise the plan is made and carried out under the directory's deploy lock.
+    """
+    plan = DeployPlan(Path(source), Path(target))
+    if dry_run:
+        _evaluate(plan, name, contract, max_removed_share)
+        return plan
+    with deploy_lock(plan.target):
+        _evaluate(plan, name, contract, max_removed_share)
         if plan.ok:
             publish(plan)
     return plan

@@ -251,10 +251,10 @@ def tags_check(
 
     Exit status: 0 valid, 1 invalid, 2 no such file, 3 refused (removes too many tags).
     """
-    from tagging.deploy import plan_deploy
+    from tagging.deploy import deploy
     from touchstream.tag_report import exit_code, print_plan
 
-    plan = plan_deploy(source, _tag_target(target), name=name, max_removed_share=max_removed_share)
+    plan = deploy(source, _tag_target(target), name=name, max_removed_share=max_removed_share, dry_run=True)
     print_plan(plan, as_json=as_json)
     raise typer.Exit(exit_code(plan))
 

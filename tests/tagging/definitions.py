@@ -31,6 +31,11 @@ def edited(old: str, new: str) -> str:
     return text.replace(old, new)
 
 
+def ten_day_orderers() -> str:
+    """The shipped tags.yaml with every orderer window cut from 30 to 10 days: a valid, harmless change."""
+    return edited("orderer: {window_days: 30}", "orderer: {window_days: 10}")
+
+
 def publish_sealed(directory: Path, data: str | bytes, name: str = "tags.yaml") -> Path:
     """What ``tags deploy`` publishes, minus the validation: sealed, written hidden, renamed."""
     raw = data.encode() if isinstance(data, str) else data

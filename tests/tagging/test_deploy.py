@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tagging.deploy import deploy, deploy_lock, plan_deploy
+from tagging.deploy import deploy, deploy_lock
 from tagging.seal import seal, unseal
 from tagging.watcher import TagCatalogueWatcher
-from tests.tagging.definitions import copy_definitions, edited, half_that_parses, shipped_text
+from tests.tagging.definitions import copy_definitions, half_that_parses, shipped_text, ten_day_orderers
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def write(path: Path, text: str) -> Path:
 
 def test_a_deployed_file_is_sealed_published_and_reloaded(tmp_path: Path, target: Path) -> None:
     watcher = TagCatalogueWatcher(target, min_interval_s=0, settle_s=0)
-    text = edited("orderer: {window_days: 30}", "orderer: {window_days: 10}")
+    text = ten_day_orderers()
     plan = deploy(write(tmp_path / "work" / "tags.yaml", text), target)
     assert plan.ok and plan.writes == ["tags.yaml"] and plan.current_error is None
     assert plan.diff is not None and plan.candidate is not None and not plan.diff.removed
@@ -85,15 +85,15 @@ def test_a_name_the_watcher_would_not_load_is_refused(tmp_path: Path, target: Pa
 
 def test_an_unsealed_file_left_in_place_fails_the_plan(tmp_path: Path, target: Path) -> None:
     write(target / "extra.yaml", "tags:\n  - name: orderer:plan/x\n")
-    plan = plan_deploy(write(tmp_path / "tags.yaml", shipped_text()), target)
+    plan = deploy(write(tmp_path / "tags.yaml", shipped_text()), target, dry_run=True)
     assert "extra.yaml in" in str(plan.error) and "would stay unsealed" in str(plan.error)
     assert "extra.yaml: not sealed" in str(plan.current_error)
 
 
 def test_a_missing_or_special_source_is_an_error(tmp_path: Path, target: Path) -> None:
-    assert "no such file or directory" in str(plan_deploy(tmp_path / "nope.yaml", target).error)
+    assert "no such file or directory" in str(deploy(tmp_path / "nope.yaml", target, dry_run=True).error)
     os.mkfifo(tmp_path / "pipe.yaml")
-    assert "not a regular file or directory" in str(plan_deploy(tmp_path / "pipe.yaml", target).error)
+    assert "not a regular file or directory" in str(deploy(tmp_path / "pipe.yaml", target, dry_run=True).error)
 
 
 def test_deploys_to_one_directory_take_turns(tmp_path: Path, target: Path) -> None:

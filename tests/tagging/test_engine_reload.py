@@ -73,43 +73,44 @@ def test_unchanged_definitions_reloaded_change_nothing(catalogue: TagCatalogue) 
     assert engine.on_event(state, ev("click", T0 + 1, element="x")) == []
 
 
-def tagged_user(engine: TagEngine) -> UserState:
-    """A user holding tags from all over the file (the second half of it included)."""
+def watched_tagged_user(tmp_path: Path) -> tuple[Path, TagCatalogueWatcher, TagEngine, UserState]:
+    """A watched copy of the definitions, and a user holding tags from all over the file."""
+    directory = copy_definitions(tmp_path)
+    watcher = TagCatalogueWatcher(directory, min_interval_s=0, settle_s=0)
+    engine = TagEngine(watcher.current())
     state = UserState(user_id="u1")
     for event in (order(T0, "plan"), ev("share", T0, business="topup", share_id="s1"), step(T0, "topup", 1, "topup")):
         engine.on_event(state, event)
     engine.advance(state, T0 + 3_600_000)
     assert {"orderer:plan", "sharer:topup", "abandoned_mid_flow:topup"} <= set(state.tags)
-    return state
+    return directory, watcher, engine, state
+
+
+def cleared_on_next_event(watcher: TagCatalogueWatcher, engine: TagEngine, state: UserState) -> set[tuple[str, int]]:
+    """What the user loses when the job hands the engine the watcher's catalogue and an event arrives."""
+    engine.set_catalogue(watcher.current())
+    out = engine.on_event(state, ev("click", T0 + DAY, element="x"))
+    return {(c.tag, c.ts_ms) for c in out if c.action == "cleared"}
 
 
 def test_a_torn_or_wrong_file_clears_no_tag(tmp_path: Path) -> None:
-    directory = copy_definitions(tmp_path)
-    watcher = TagCatalogueWatcher(directory, min_interval_s=0, settle_s=0)
-    engine = TagEngine(watcher.current())
-    state = tagged_user(engine)
+    directory, watcher, engine, state = watched_tagged_user(tmp_path)
     half = half_that_parses(shipped_text())
     assert "orderer:plan" not in tags_of(half)
     overwrite_in_place(directory / "tags.yaml", half)  # torn in place: no seal
-    engine.set_catalogue(watcher.current())
-    assert [c for c in engine.on_event(state, ev("click", T0 + DAY, element="x")) if c.action == "cleared"] == []
+    assert cleared_on_next_event(watcher, engine, state) == set()
     publish_sealed(directory, half)  # complete, but not what anyone meant to deploy
-    engine.set_catalogue(watcher.current())
-    assert [c for c in engine.on_event(state, ev("click", T0 + DAY, element="x")) if c.action == "cleared"] == []
+    assert cleared_on_next_event(watcher, engine, state) == set()
     assert {"orderer:plan", "sharer:topup"} <= set(state.tags)
 
 
 def test_an_intended_deletion_clears_the_retired_tags_at_the_users_clock(tmp_path: Path) -> None:
-    directory = copy_definitions(tmp_path)
-    watcher = TagCatalogueWatcher(directory, min_interval_s=0, settle_s=0)
-    engine = TagEngine(watcher.current())
-    state = tagged_user(engine)
+    directory, watcher, engine, state = watched_tagged_user(tmp_path)
     half = half_that_parses(shipped_text())
     retired = sorted(set(watcher.current().tags) - tags_of(half))
     publish_sealed(directory, half + f"retired: [{', '.join(retired)}]\n")
-    engine.set_catalogue(watcher.current())
-    assert watcher.last_error is None
-    out = engine.on_event(state, ev("click", T0 + DAY, element="x"))
-    cleared = {(c.tag, c.ts_ms) for c in out if c.action == "cleared"}
-    assert cleared == {("orderer:plan", T0 + 3_600_000), ("sharer:topup", T0 + 3_600_000)}
-    assert "abandoned_mid_flow:topup" in state.tags
+    assert cleared_on_next_event(watcher, engine, state) == {
+        ("orderer:plan", T0 + 3_600_000),
+        ("sharer:topup", T0 + 3_600_000),
+    }
+    assert watcher.last_error is None and "abandoned_mid_flow:topup" in state.tags

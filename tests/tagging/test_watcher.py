@@ -21,6 +21,7 @@ from tests.tagging.definitions import (
     publish_sealed,
     shipped_text,
     tags_of,
+    ten_day_orderers,
 )
 
 
@@ -37,7 +38,7 @@ def watcher(directory: Path) -> TagCatalogueWatcher:
 def test_a_rename_published_sealed_file_is_reloaded(directory: Path, watcher: TagCatalogueWatcher) -> None:
     first = watcher.current()
     assert watcher.current() is first  # nothing changed: no reload
-    publish_sealed(directory, edited("orderer: {window_days: 30}", "orderer: {window_days: 10}"))
+    publish_sealed(directory, ten_day_orderers())
     second = watcher.current()
     assert second is not first and second.fingerprint != first.fingerprint
     assert second.tags["orderer:plan"].params.window_days == 10  # type: ignore[attr-defined]
@@ -54,7 +55,7 @@ def test_a_hostile_file_keeps_the_previous_catalogue(directory: Path, watcher: T
     assert watcher.last_error and watcher.last_error.startswith("tags.yaml")
     assert reason in watcher.last_error
     # and a good file afterwards is loaded again
-    publish_sealed(directory, edited("orderer: {window_days: 30}", "orderer: {window_days: 10}"))
+    publish_sealed(directory, ten_day_orderers())
     assert watcher.current() is not first and watcher.last_error is None
 
 
@@ -65,12 +66,16 @@ def test_a_huge_file_is_refused_before_it_is_read(directory: Path, watcher: TagC
     assert f"larger than {MAX_FILE_BYTES} bytes" in str(watcher.last_error)
 
 
-def test_a_truncated_file_is_refused(directory: Path, watcher: TagCatalogueWatcher) -> None:
+@pytest.mark.parametrize("write", ["truncated", "edited in place"])
+def test_a_file_that_is_not_a_sealed_whole_is_refused(
+    directory: Path, watcher: TagCatalogueWatcher, write: str
+) -> None:
     first = watcher.current()
     sealed = (directory / "tags.yaml").read_bytes()
-    overwrite_in_place(directory / "tags.yaml", sealed[: len(sealed) // 2])
+    torn = sealed[: len(sealed) // 2] if write == "truncated" else ten_day_orderers().encode()
+    overwrite_in_place(directory / "tags.yaml", torn)
     assert watcher.current() is first
-    assert "not sealed" in str(watcher.last_error)
+    assert "tags.yaml: not sealed" in str(watcher.last_error)
 
 
 def test_a_half_written_file_that_parses_is_refused_and_the_whole_one_loads(
@@ -78,7 +83,7 @@ def test_a_half_written_file_that_parses_is_refused_and_the_whole_one_loads(
 ) -> None:
     """The issue's case: a torn write that is valid YAML and would clear 37 tags for everyone."""
     first = watcher.current()
-    whole = seal(edited("orderer: {window_days: 30}", "orderer: {window_days: 10}").encode())
+    whole = seal(ten_day_orderers().encode())
     half = half_that_parses(whole.decode())
     assert len(tags_of(half)) < len(first.tags) - 30  # it does parse, and would clear 30+ tags
     overwrite_in_place(directory / "tags.yaml", half)  # an editor writing in place, caught mid-way
@@ -120,13 +125,6 @@ def test_removing_a_file_is_a_deletion_like_any_other(directory: Path, watcher: 
     assert "orderer:plan/quick" in watcher.current().tags
     (directory / "extra.yaml").unlink()
     assert "orderer:plan/quick" not in watcher.current().tags and watcher.last_error is None
-
-
-def test_an_unsealed_edit_is_refused(directory: Path, watcher: TagCatalogueWatcher) -> None:
-    first = watcher.current()
-    overwrite_in_place(directory / "tags.yaml", edited("orderer: {window_days: 30}", "orderer: {window_days: 10}"))
-    assert watcher.current() is first
-    assert "tags.yaml: not sealed" in str(watcher.last_error)
 
 
 def test_files_being_written_under_hidden_names_are_not_looked_at(

@@ -15,7 +15,7 @@ from tagging.changes import TagChange
 from tagging.profiles import RedisProfileStore
 from tagging.seal import unseal
 from tests.fixtures.redis import redis_client, redis_socket, redis_url  # noqa: F401 - fixtures
-from tests.tagging.definitions import HOSTILE, copy_definitions, edited, half_that_parses, shipped_text
+from tests.tagging.definitions import HOSTILE, copy_definitions, half_that_parses, shipped_text, ten_day_orderers
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,7 +54,7 @@ def test_check_of_the_deployed_content_changes_nothing(tmp_path: Path, target: P
 
 
 def test_check_shows_tags_added_removed_and_changed(tmp_path: Path, target: Path) -> None:
-    text = edited("orderer: {window_days: 30}", "orderer: {window_days: 10}")
+    text = ten_day_orderers()
     text = text.replace("  - name: orderer:handset\n", "  - name: orderer:handset/gone\n")
     text = text.replace("params: {min_views: 5, window_days: 1}", "params: {min_views: 4, window_days: 1}", 1)
     out = touchstream("tags", "check", candidate(tmp_path, text), "--target", target)
@@ -112,7 +112,7 @@ def test_check_refuses_huge_special_and_misnamed_sources(tmp_path: Path, target:
 
 
 def test_deploy_publishes_a_sealed_file_and_refuses_a_half_one(tmp_path: Path, target: Path) -> None:
-    text = edited("orderer: {window_days: 30}", "orderer: {window_days: 10}")
+    text = ten_day_orderers()
     out = touchstream("tags", "deploy", candidate(tmp_path, text), "--target", target)
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[-1] == "deployed: 61 tags (0 added, 0 removed, 7 changed)"
