@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tagging.catalogue import MAX_FILES, TagCatalogue, TagDefinitionError, load_tag_catalogue
+from tagging.catalogue import DEFINITIONS_DIR, MAX_FILES, TagCatalogue, TagDefinitionError, load_tag_catalogue
 from tagging.families import FAMILIES
 
 
@@ -19,6 +19,12 @@ def test_shipped_catalogue_covers_every_family_business_flow_and_key_slot(catalo
         assert {(family, b) for b in contract.businesses} <= subjects
     assert {("abandoned_mid_flow", f) for f in contract.flows} <= subjects
     assert {("key_touchpoint_clicker", s) for s in contract.key_slots} <= subjects
+
+
+def test_the_shipped_definitions_are_sealed() -> None:
+    """The job loads only sealed files; after editing tags.yaml, re-seal it with
+    `touchstream tags deploy tagging/definitions/tags.yaml`."""
+    assert load_tag_catalogue(DEFINITIONS_DIR, require_seal=True).tags
 
 
 def test_family_defaults_and_per_tag_overrides(catalogue: TagCatalogue) -> None:
