@@ -42,6 +42,7 @@ logger = logging.getLogger(__name__)
 
 DEFINITIONS_DIR = Path(__file__).parent / "definitions"
 NAME_RE = re.compile(r"^(?P<family>[a-z_]+)(?::(?P<subject>[A-Za-z0-9_.\-]+))?(?:/(?P<variant>[a-z0-9_]+))?$")
+FILE_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,95}\.yaml")
 # Bounds on what a definitions file may make the loader do (the shipped file is ~6 KB, 4 levels deep).
 MAX_FILE_BYTES = 1 << 20
 MAX_FILES = 64
@@ -150,11 +151,9 @@ def _definition(
 
 
 def is_definition_name(name: str) -> bool:
-    """Whether a file of this name is part of a definition set.
-
-    Hidden files (``.name``: a deploy in progress) and ``_name`` are not.
-    """
-    return name.endswith(".yaml") and not name.startswith((".", "_")) and "/" not in name
+    """Whether a file of this name is part of a definition set: ``NAME.yaml`` of letters,
+    digits, ``_ . -``, not hidden (``.name``: a deploy in progress) nor ``_name``."""
+    return FILE_NAME_RE.fullmatch(name) is not None
 
 
 def definition_files(directory: Path) -> list[Path]:

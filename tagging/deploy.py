@@ -93,7 +93,7 @@ def _candidate_files(plan: DeployPlan, deployed: list[DefinitionSource] | None, 
         raise TagDefinitionError(f"cannot add one file to a set that cannot be read: {plan.current_error}")
     name = name or source.name
     if not is_definition_name(name):
-        raise TagDefinitionError(f"{name}: not a definitions file name (NAME.yaml, not starting with . or _)")
+        raise TagDefinitionError(f"{name!r}: not a definitions file name (letters, digits, _ . -, ending .yaml)")
     new = DefinitionSource(name, read_source(source).data)
     plan.files = sorted([f for f in deployed if f.name != name] + [new], key=lambda f: f.name)
     plan.writes = [name]
@@ -101,8 +101,8 @@ def _candidate_files(plan: DeployPlan, deployed: list[DefinitionSource] | None, 
 
 def _evaluate(plan: DeployPlan, name: str | None, contract: Catalogue | None, max_removed_share: float) -> None:
     """Fill ``plan`` in: the resulting set, its validity, its diff against the deployed set, the guard's verdict."""
-    deployed = _deployed(plan, contract)
     try:
+        deployed = _deployed(plan, contract)
         _candidate_files(plan, deployed, name)
         plan.seals = {f.name: unseal(f.data).state for f in plan.files}
         kept_unsealed = [n for n, state in plan.seals.items() if n not in plan.writes and state != "sealed"]
@@ -161,11 +161,17 @@ def deploy(
     (``tags check``). Otherwise the plan is made and carried out under the directory's deploy lock.
     """
     plan = DeployPlan(Path(source), Path(target))
+    if plan.target.exists() and not plan.target.is_dir():
+        plan.error = f"{plan.target}: not a directory"
+        return plan
     if dry_run:
         _evaluate(plan, name, contract, max_removed_share)
         return plan
-    with deploy_lock(plan.target):
-        _evaluate(plan, name, contract, max_removed_share)
-        if plan.ok:
-            publish(plan)
+    try:
+        with deploy_lock(plan.target):
+            _evaluate(plan, name, contract, max_removed_share)
+            if plan.ok:
+                publish(plan)
+    except OSError as exc:  # the directory cannot be created, locked or written
+        plan.error = f"{plan.target}: cannot deploy: {exc}"
     return plan

@@ -76,7 +76,9 @@ def test_a_first_deploy_creates_the_directory(tmp_path: Path) -> None:
     assert TagCatalogueWatcher(target).current().tags.keys() == plan.candidate.tags.keys()  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize("name", [".tags.yaml", "_tags.yaml", "tags.yml", "../tags.yaml", "sub/tags.yaml"])
+@pytest.mark.parametrize(
+    "name", [".tags.yaml", "_tags.yaml", "tags.yml", "../tags.yaml", "sub/tags.yaml", "a\nb.yaml", "x" * 300 + ".yaml"]
+)
 def test_a_name_the_watcher_would_not_load_is_refused(tmp_path: Path, target: Path, name: str) -> None:
     plan = deploy(write(tmp_path / "tags.yaml", shipped_text()), target, name=name)
     assert "not a definitions file name" in str(plan.error)
@@ -107,3 +109,11 @@ def test_deploys_to_one_directory_take_turns(tmp_path: Path, target: Path) -> No
     assert done.wait(10)
     worker.join(10)
     assert unseal((target / "extra.yaml").read_bytes()).state == "sealed"
+
+
+def test_a_target_that_is_not_a_directory_is_an_error(tmp_path: Path) -> None:
+    source = write(tmp_path / "tags.yaml", shipped_text())
+    assert "not a directory" in str(deploy(source, source, dry_run=True).error)
+    assert "not a directory" in str(deploy(source, source).error)
+    assert "cannot deploy" in str(deploy(source, source / "defs").error)
+    assert source.read_text() == shipped_text()

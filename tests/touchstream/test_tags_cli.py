@@ -107,6 +107,8 @@ def test_check_refuses_huge_special_and_misnamed_sources(tmp_path: Path, target:
     sneaky = touchstream("tags", "deploy", source, "--target", target, "--name", "../escape.yaml")
     assert sneaky.returncode == 1 and "not a definitions file name" in sneaky.stderr
     assert not (target.parent / "escape.yaml").exists()
+    not_a_dir = touchstream("tags", "deploy", source, "--target", source)
+    assert not_a_dir.returncode == 1 and "not a directory" in not_a_dir.stderr and "Traceback" not in not_a_dir.stderr
     share = touchstream("tags", "check", source, "--target", target, "--max-removed-share", "5")
     assert share.returncode == 2 and "--max-removed-share" in share.stderr
 
