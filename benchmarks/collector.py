@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,23 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.loadgen import run_load  # noqa: E402
+from core.processes import free_port, port_open, stop_process_group, wait_until  # noqa: E402
 from ingest.serve import collector_command  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise TimeoutError(f"nothing listens on {port}")
 
 
 def bodies(batch: int, count: int = 64) -> list[bytes]:
@@ -97,7 +81,7 @@ def serve_bare(port: int, workers: int, threads: int) -> None:
 def measure(cmd: list[str], port: int, args: argparse.Namespace, env: dict[str, str]) -> dict[str, float]:
     server = subprocess.Popen(cmd, env=env, start_new_session=True, stdout=subprocess.DEVNULL)
     try:
-        wait_port(port)
+        wait_until(lambda: port_open(port), 60, f"the server on port {port}")
         run_load(port, "/v1/collect", bodies(args.batch, 4), args.batch, processes=1, threads=2, seconds=1.0)  # warm up
         result = run_load(
             port,
@@ -110,8 +94,7 @@ def measure(cmd: list[str], port: int, args: argparse.Namespace, env: dict[str, 
         )
         return result.summary()
     finally:
-        os.killpg(server.pid, 15)
-        server.wait(30)
+        stop_process_group(server.pid, timeout=30)
 
 
 def main() -> None:

@@ -24,19 +24,13 @@ from typing import Any
 
 import orjson
 
+from core.files import fsync_dir
+
 logger = logging.getLogger(__name__)
 
 SUFFIX = ".jsonl"
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024
 DEFAULT_MAX_AGE_S = 1.0
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class SegmentWriter:
@@ -117,7 +111,7 @@ class SegmentWriter:
         hidden = self.directory / ("." + self._name)
         os.rename(hidden, self.directory / self._name)
         os.close(self._fd)  # releases the flock
-        _fsync_dir(self.directory)
+        fsync_dir(self.directory)
         self._synced_seq = self._written_seq
         self._fd = None
 
@@ -171,7 +165,7 @@ def recover_orphans(directory: Path, prefix: str = "seg") -> list[Path]:
         finally:
             os.close(fd)
     if recovered:
-        _fsync_dir(Path(directory))
+        fsync_dir(Path(directory))
         logger.info("recovered %d abandoned segments in %s", len(recovered), directory)
     return recovered
 

@@ -10,11 +10,14 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import click
 import orjson
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from core.config import Settings, load_settings
+from tagging.diff import DEFAULT_MAX_REMOVED_SHARE
 
 app = typer.Typer(
     help="Touchstream: streaming clickstream analytics and in-app precision marketing.",
@@ -200,8 +203,44 @@ def backfill(
     console.print(table)
 
 
-@app.command()
-def tags(
+class _ShowByDefault(TyperGroup):
+    """``touchstream tags USER_ID`` still shows a profile: a first argument that names no
+    subcommand is taken as ``show``'s (so ``tags show check`` is how to show a user named check)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
+            args = ["show", *args]
+        return super().parse_args(ctx, args)
+
+
+tags_app = typer.Typer(
+    cls=_ShowByDefault,
+    help="Live tag profiles, and checking and deploying tag definitions.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(tags_app, name="tags")
+
+TargetOption = Annotated[
+    Path | None,
+    typer.Option(help="The deployed definitions [env TOUCHSTREAM_FLINK_TAG_DEFINITIONS, default the shipped ones]."),
+]
+NameOption = Annotated[str | None, typer.Option(help="Deploy a FILE under this name [default: its own name].")]
+ShareOption = Annotated[
+    float,
+    typer.Option(min=0.0, max=1.0, help="Share of deployed tags a change may drop without listing them as retired."),
+]
+SourceArgument = Annotated[
+    Path,
+    typer.Argument(
+        metavar="FILE_OR_DIR",
+        help="A definitions file (replaces the deployed file of its name) or a directory (the whole set).",
+    ),
+]
+
+
+@tags_app.command("show")
+def tags_show(
     ctx: typer.Context,
     user_id: Annotated[str, typer.Argument(help="The user whose live profile to show.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
@@ -220,6 +259,55 @@ def tags(
         table.add_row(tag["tag"], str(tag.get("set_at")), str(tag.get("expires_at")))
     console.print(table)
     console.print(profile["state"])
+
+
+@tags_app.command("check")
+def tags_check(
+    source: SourceArgument,
+    target: TargetOption = None,
+    name: NameOption = None,
+    max_removed_share: ShareOption = DEFAULT_MAX_REMOVED_SHARE,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as JSON.")] = False,
+) -> None:
+    """Validate definitions before they are deployed and show what would change.
+
+    Exit status: 0 valid, 1 invalid, 2 no such file, 3 refused (removes too many tags).
+    """
+    from tagging.deploy import deploy
+    from touchstream.tag_report import exit_code, print_plan
+
+    plan = deploy(source, _tag_target(target), name=name, max_removed_share=max_removed_share, dry_run=True)
+    print_plan(plan, as_json=as_json)
+    raise typer.Exit(exit_code(plan))
+
+
+@tags_app.command("deploy")
+def tags_deploy(
+    source: SourceArgument,
+    target: TargetOption = None,
+    name: NameOption = None,
+    max_removed_share: ShareOption = DEFAULT_MAX_REMOVED_SHARE,
+) -> None:
+    """Check, then seal and publish definitions by rename; the running job reloads them.
+
+    Exit status as for ``check``; nothing is written unless it passes.
+    """
+    from tagging.deploy import deploy
+    from touchstream.tag_report import exit_code, print_plan
+
+    plan = deploy(source, _tag_target(target), name=name, max_removed_share=max_removed_share)
+    print_plan(plan, deployed=plan.ok)
+    raise typer.Exit(exit_code(plan))
+
+
+def _tag_target(target: Path | None) -> Path:
+    """The directory the stream job watches, unless told otherwise."""
+    if target is not None:
+        return target
+    from flink_jobs.options import JobOptions
+    from tagging.catalogue import DEFINITIONS_DIR
+
+    return JobOptions.load().tag_definitions or DEFINITIONS_DIR
 
 
 @app.command()
