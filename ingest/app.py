@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 from flask import Blueprint, Flask, Response, current_app, request
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from core.clock import now_ms
 from core.config import Settings
@@ -138,9 +138,11 @@ def _quarantine_lines(
 
 def _refuse(collector: Collector, exc: BodyRejected, received_at: int) -> Response:
     """Answer a refused request and quarantine its body (the first bytes, as received)."""
+    try:
+        raw = request.get_data(cache=True)  # bounded: Werkzeug reads at most MAX_CONTENT_LENGTH
+    except HTTPException:  # declared too large, or the client went away
+        raw = b""
     limits = collector.limits
-    small = request.content_length is not None and request.content_length <= limits.max_body_bytes
-    raw = request.get_data(cache=True) if small else b""
     ip = request.remote_addr or ""
     line = quarantine_line(received_at, ip, BODY_INDEX, exc.reason, raw, limits.quarantine_raw_bytes)
     try:
@@ -166,7 +168,8 @@ def create_app(
     """Build the collector for this process (each gunicorn worker builds its own)."""
     limits = limits or CollectorLimits()
     app = Flask("touchstream-collector")
-    app.config["MAX_CONTENT_LENGTH"] = limits.max_body_bytes  # also bounds chunked bodies
+    # Werkzeug stops reading a chunked body silently at this length: one byte more tells "too large".
+    app.config["MAX_CONTENT_LENGTH"] = limits.max_body_bytes + 1
     collector = Collector(
         validator=EventValidator(default_catalogue()),
         events=SegmentWriter(log_dir or settings.event_log, max_age_s=max_age_s),
