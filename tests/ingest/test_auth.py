@@ -10,29 +10,24 @@ from core.config import Settings, load_settings
 from core.contract import default_catalogue
 from core.credentials import backend_key
 from ingest.app import create_app
+from tests.core.contract.examples import EXAMPLE_PROPS
 from tests.ingest.conftest import event, logged, quarantined, topup
 
 BACKEND_EVENTS = {
-    "data_usage": {"used_pct": 82.5},
-    "topup": {"amount": 50},
-    "balance_low": {"balance": 3.2},
-    "arrears": {},
-    "broadband_contract": {"expires_on": "2026-12-01"},
-    "unsubscribe": {"product": "video-vip"},
-    "touchpoint_decision": {
-        "decision_id": "d1",
-        "request_id": "r1",
-        "slot": "app.home_floor",
-        "campaigns": "",
-        "tiers": "",
-        "reason": "nothing eligible",
-    },
+    name: props for name, props in EXAMPLE_PROPS.items() if default_catalogue().events[name].source != "client"
 }
 
 
 def test_the_catalogue_marks_exactly_these_as_back_end_or_service() -> None:
-    sources = {name: spec.source for name, spec in default_catalogue().events.items()}
-    assert {name for name, source in sources.items() if source != "client"} == set(BACKEND_EVENTS)
+    assert set(BACKEND_EVENTS) == {
+        "data_usage",
+        "topup",
+        "balance_low",
+        "arrears",
+        "broadband_contract",
+        "unsubscribe",
+        "touchpoint_decision",
+    }
 
 
 def test_without_the_credential_each_business_event_is_rejected_and_clicks_kept(

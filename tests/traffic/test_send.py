@@ -155,9 +155,7 @@ def test_an_unreachable_collector_fails_in_bounded_time(tmp_path: Path) -> None:
     assert list(report.reasons) == ["unreachable: ConnectionError"]
 
 
-def test_send_command_uses_the_key_under_home(
-    collector: ServedCollector, traffic: Path, settings: Settings
-) -> None:
+def test_send_command_uses_the_key_under_home(collector: ServedCollector, traffic: Path, settings: Settings) -> None:
     from typer.testing import CliRunner
 
     from touchstream.cli import app

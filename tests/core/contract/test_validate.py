@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from core.clock import DAY_MS, MINUTE_MS
 from core.contract import EventRejected, EventValidator, default_catalogue
 from core.contract.validate import CLIENT_SOURCES
+from tests.core.contract.examples import EXAMPLE_PROPS
 
 NOW = 1_790_000_000_000
 
@@ -48,32 +49,8 @@ def test_valid_event_is_normalised(validator: EventValidator) -> None:
 
 
 def test_every_catalogue_event_has_a_valid_example(validator: EventValidator) -> None:
-    examples = {
-        "click": {"element": "buy"},
-        "flow_step": {"flow": "plan_upgrade", "step": 3, "business": "plan"},
-        "order_success": {"business": "plan", "product": "5g-199", "flow": "plan_upgrade", "amount": 199.0},
-        "share": {"business": "broadband", "campaign": "bb-renew", "share_id": "s1"},
-        "touchpoint_exposure": {"slot": "app.banner", "campaign": "c", "content_id": "x", "decision_id": "d"},
-        "touchpoint_click": {"slot": "app.banner", "campaign": "c", "content_id": "x", "decision_id": "d"},
-        "data_usage": {"used_pct": 82.5},
-        "topup": {"amount": 50},
-        "balance_low": {"balance": 3.2},
-        "arrears": {},
-        "broadband_contract": {"expires_on": "2026-12-01"},
-        "unsubscribe": {"product": "video-vip"},
-        "page_view": {"ref_share_id": "s1"},
-        "touchpoint_decision": {
-            "decision_id": "d1",
-            "request_id": "r1",
-            "slot": "app.home_floor",
-            "campaigns": "broadband_expiry_renew",
-            "tiers": "precision",
-            "reason": "shown",
-            "suppressed": "data_threshold_pack:cap_day",
-        },
-    }
-    assert set(examples) == set(default_catalogue().events)
-    for name, props in examples.items():
+    assert set(EXAMPLE_PROPS) == set(default_catalogue().events)
+    for name, props in EXAMPLE_PROPS.items():
         assert validator.validate(event(event=name, props=props), NOW)["event"] == name
 
 
