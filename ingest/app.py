@@ -137,9 +137,9 @@ def _quarantine_lines(
 
 
 def _refuse(collector: Collector, exc: BodyRejected, received_at: int) -> Response:
-    """Answer a refused request and quarantine its body (the first bytes, as received)."""
+    """Answer a refused request and quarantine its body (the first bytes, decoded if gzip was undone)."""
     try:
-        raw = request.get_data(cache=True)  # bounded: Werkzeug reads at most MAX_CONTENT_LENGTH
+        raw = exc.body if exc.body is not None else request.get_data(cache=True)  # bounded by MAX_CONTENT_LENGTH
     except HTTPException:  # declared too large, or the client went away
         raw = b""
     limits = collector.limits

@@ -19,13 +19,17 @@ GZIP_MAGIC = b"\x1f\x8b"
 
 
 class BodyRejected(Exception):
-    """The whole request is refused; carries the HTTP status, the reason and any extra headers."""
+    """The whole request is refused; carries the HTTP status, the reason, any extra headers and,
+    once gzip is undone, the decoded body (what the quarantine should keep)."""
 
-    def __init__(self, status: int, reason: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, reason: str, headers: dict[str, str] | None = None, body: bytes | None = None
+    ) -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason
         self.headers = headers or {}
+        self.body = body
 
 
 def read_batch(request: Request, limits: CollectorLimits) -> tuple[bytes, list[Any]]:
@@ -46,11 +50,12 @@ def read_batch(request: Request, limits: CollectorLimits) -> tuple[bytes, list[A
     try:
         batch = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise BodyRejected(400, f"body is not valid JSON: {exc}") from None
+        raise BodyRejected(400, f"body is not valid JSON: {exc}", body=body) from None
     if not isinstance(batch, list):
-        raise BodyRejected(400, "body must be a JSON array of events")
+        raise BodyRejected(400, "body must be a JSON array of events", body=body)
     if len(batch) > limits.max_events_per_batch:
-        raise BodyRejected(400, f"{len(batch)} events in one batch, at most {limits.max_events_per_batch} allowed")
+        reason = f"{len(batch)} events in one batch, at most {limits.max_events_per_batch} allowed"
+        raise BodyRejected(400, reason, body=body)
     return body, batch
 
 

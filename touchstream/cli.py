@@ -59,19 +59,24 @@ def collector(
     roll_seconds: Annotated[float, typer.Option(help="Max age of a segment before it is published.")] = 1.0,
 ) -> None:
     """Run the event collector (POST /v1/collect)."""
+    from core.credentials import CredentialError
     from ingest.serve import run_collector
 
     s = _settings(ctx).with_overrides(collector_port=port, host=host, event_log=log_dir, quarantine_log=quarantine_dir)
-    run_collector(
-        s,
-        host=s.host,
-        port=s.collector_port,
-        log_dir=s.event_log,
-        quarantine_dir=s.quarantine_log,
-        workers=workers,
-        threads=threads,
-        roll_seconds=roll_seconds,
-    )
+    try:
+        run_collector(
+            s,
+            host=s.host,
+            port=s.collector_port,
+            log_dir=s.event_log,
+            quarantine_dir=s.quarantine_log,
+            workers=workers,
+            threads=threads,
+            roll_seconds=roll_seconds,
+        )
+    except CredentialError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
 
 
 @app.command()

@@ -59,3 +59,11 @@ def test_gunzip_takes_exactly_the_limit() -> None:
     assert gunzip(gzip.compress(b"x" * 100), 100) == b"x" * 100
     with pytest.raises(BodyRejected, match="over 99 bytes"):
         gunzip(gzip.compress(b"x" * 100), 99)
+
+
+def test_a_refused_gzip_body_is_quarantined_decompressed(app: Flask, client: FlaskClient, settings: Settings) -> None:
+    body = gzip.compress(b'{"not": "an array"}')
+    headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+    assert client.post("/v1/collect", data=body, headers=headers).status_code == 400
+    (record,) = quarantined(app, settings)
+    assert record["raw"] == '{"not": "an array"}'

@@ -157,3 +157,18 @@ def test_hostile_requests_get_4xx_and_cost_no_valid_event(settings: Settings) ->
             lambda: {e["event_id"] for e in read_segments(settings.event_log)} == expected, 5, "the valid events"
         )
     assert sorted(e["event_id"] for e in read_segments(settings.event_log)) == sorted(expected)  # once each
+
+
+def test_an_unusable_key_file_stops_the_collector_with_a_message(settings: Settings) -> None:
+    settings.home.mkdir(parents=True)
+    settings.backend_key_file.write_text("k" * 40)
+    settings.backend_key_file.chmod(0o644)
+    result = subprocess.run(
+        collector_command(free_port(), settings.event_log, settings.quarantine_log),
+        env={**os.environ, **settings.to_env()},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "backend.key is readable by others (mode 644); chmod 600 it" in result.stderr
