@@ -21,7 +21,7 @@ from core.credentials import backend_key
 from ingest import metrics
 from ingest.auth import allowed_sources
 from ingest.body import BodyRejected, read_batch
-from ingest.enrich import enrich, user_agent_fields
+from ingest.enrich import client_fields, enrich
 from ingest.limits import CollectorLimits
 from ingest.quarantine import BODY_INDEX, quarantine_line
 from ingest.segments import SegmentWriter
@@ -106,7 +106,7 @@ def _check_batch(
     One event's failure never costs the others: anything but a contract rejection is a bug,
     logged with its stack trace and answered as a rejection of that event alone.
     """
-    ua = user_agent_fields(request.headers.get("User-Agent", ""))
+    ua = client_fields(request.headers.get("User-Agent", ""))
     accepted: list[tuple[bytes, str]] = []
     rejected: list[tuple[int, str]] = []
     for index, raw in enumerate(batch):

@@ -212,3 +212,19 @@ def test_logged_time_is_derived_and_the_raw_clocks_are_kept(
     for m in range(10):
         r = records[f"eoffline-{m}"]
         assert r["ts"] == r["received_at"] - (10 - m) * MINUTE_MS
+
+
+def test_a_huge_user_agent_is_cut_before_parsing(
+    app: Flask, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ingest import enrich
+
+    parsed: list[int] = []
+    real_parse = enrich.parse_user_agent
+    monkeypatch.setattr(enrich, "parse_user_agent", lambda ua: parsed.append(len(ua)) or real_parse(ua))
+    enrich.user_agent_fields.cache_clear()
+    headers = {"User-Agent": ANDROID_UA + "x" * 7000}
+    response = app.test_client().post("/v1/collect", json=[event(1)], headers=headers)
+    assert response.json == {"accepted": 1, "rejected": []}
+    assert logged(app, settings)[0]["ua_os"] == "Android"
+    assert parsed == [enrich.MAX_USER_AGENT_CHARS]
