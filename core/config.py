@@ -8,16 +8,18 @@ reverse mapping: the environment that makes a child process resolve the same set
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from pydantic import model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 ENV_PREFIX = "TOUCHSTREAM_"
+BACKEND_KEY_PATTERN = re.compile(r"[\x21-\x7e]{24,256}")  # visible ASCII: fits a header, long enough not to guess
 
 _ENVIRON: ContextVar[Mapping[str, str] | None] = ContextVar("touchstream_environ", default=None)
 
@@ -95,6 +97,16 @@ class Settings(EnvironmentSettings):
     warehouse_port: int = 8401
     touchpoints_port: int = 8402
     ui_port: int = 8501
+    # The back end's bearer key for business and service events; None: generated once under home
+    # (core.credentials.backend_key). Kept out of repr so it never lands in a log line.
+    backend_key: str | None = Field(default=None, repr=False)
+
+    @field_validator("backend_key")
+    @classmethod
+    def _key_is_usable(cls, key: str | None) -> str | None:
+        if key is not None and not BACKEND_KEY_PATTERN.fullmatch(key):
+            raise ValueError("must be 24-256 visible ASCII characters (no spaces)")
+        return key
 
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:
@@ -116,6 +128,11 @@ class Settings(EnvironmentSettings):
     def warehouse_owner_file(self) -> Path:
         """Where the process that owns an embedded warehouse advertises its endpoint."""
         return self.home / "warehouse.owner.json"
+
+    @property
+    def backend_key_file(self) -> Path:
+        """Where the generated back-end key lives when TOUCHSTREAM_BACKEND_KEY is not set."""
+        return self.home / "backend.key"
 
     @property
     def redis_socket(self) -> Path:

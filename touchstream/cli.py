@@ -74,19 +74,24 @@ def collector(
     roll_seconds: Annotated[float, typer.Option(help="Max age of a segment before it is published.")] = 1.0,
 ) -> None:
     """Run the event collector (POST /v1/collect)."""
+    from core.credentials import CredentialError
     from ingest.serve import run_collector
 
     s = _settings(ctx).with_overrides(collector_port=port, host=host, event_log=log_dir, quarantine_log=quarantine_dir)
-    run_collector(
-        s,
-        host=s.host,
-        port=s.collector_port,
-        log_dir=s.event_log,
-        quarantine_dir=s.quarantine_log,
-        workers=workers,
-        threads=threads,
-        roll_seconds=roll_seconds,
-    )
+    try:
+        run_collector(
+            s,
+            host=s.host,
+            port=s.collector_port,
+            log_dir=s.event_log,
+            quarantine_dir=s.quarantine_log,
+            workers=workers,
+            threads=threads,
+            roll_seconds=roll_seconds,
+        )
+    except CredentialError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -158,13 +163,24 @@ def send(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="JSON-lines file of events (from `generate`).")],
     url: Annotated[str | None, typer.Option(help="Collector base URL; default the local collector.")] = None,
-    batch: Annotated[int, typer.Option(help="Events per request.")] = 50,
-    concurrency: Annotated[int, typer.Option(help="Parallel connections.")] = 4,
+    batch: Annotated[int, typer.Option(help="Events per request.", min=1, max=1000)] = 50,
+    concurrency: Annotated[int, typer.Option(help="Parallel connections.", min=1, max=64)] = 4,
 ) -> None:
-    """Replay a traffic file into a collector."""
+    """Replay a traffic file into a collector; business events go with the back end's key."""
+    from core.credentials import CredentialError, backend_key
     from touchstream.traffic.send import send_file
 
-    report = send_file(file, url or _settings(ctx).collector_url, batch_size=batch, concurrency=concurrency)
+    settings = _settings(ctx)
+    if not file.is_file():
+        err_console.print(f"[red]error:[/red] no such file: {file}")
+        raise typer.Exit(2)
+    try:
+        key = backend_key(settings)
+    except CredentialError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    target = url or settings.collector_url
+    report = send_file(file, target, batch_size=batch, concurrency=concurrency, backend_key=key)
     console.print(report)
     if report.failed_batches:
         raise typer.Exit(1)

@@ -136,6 +136,7 @@ def run_stack(
 
 
 def _run_demo(settings: Settings, *, users: int, days: int, seed: int) -> None:
+    from core.credentials import backend_key
     from touchstream.traffic.generate import write_world
     from touchstream.traffic.send import send_file
 
@@ -144,7 +145,7 @@ def _run_demo(settings: Settings, *, users: int, days: int, seed: int) -> None:
         traffic.parent.mkdir(parents=True, exist_ok=True)
         console.print(f"generating demo traffic: {users} users x {days} days (seed {seed})")
         write_world(traffic, users=users, days=days, seed=seed)
-    report = send_file(traffic, settings.collector_url)
+    report = send_file(traffic, settings.collector_url, backend_key=backend_key(settings))  # business events too
     console.print(report)
     _wait_loaded(settings, expected=report.accepted)
     _print_summary(settings)
