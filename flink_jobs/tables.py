@@ -226,8 +226,8 @@ def tag_batches(t_env: StreamTableEnvironment, batch_ms: int, shards: int, catal
     )
     schema = (
         Schema.new_builder()
-        .column_by_expression("at", "TO_TIMESTAMP_LTZ(applied_ms, 3)")
-        .watermark("at", "SOURCE_WATERMARK()")
+        .column_by_expression("applied_at", "TO_TIMESTAMP_LTZ(applied_ms, 3)")
+        .watermark("applied_at", "SOURCE_WATERMARK()")
         .build()
     )
     t_env.create_temporary_view("tag_input", t_env.from_data_stream(tag_rows, schema))
@@ -235,7 +235,7 @@ def tag_batches(t_env: StreamTableEnvironment, batch_ms: int, shards: int, catal
         f"""
         SELECT shard, MAX(applied_ms) - MOD(MAX(applied_ms), {batch_ms}) + {batch_ms - 1} AS release_ms,
                LISTAGG(line, U&'\\000A') AS lines
-        FROM TABLE(TUMBLE(TABLE tag_input, DESCRIPTOR(at), {interval(batch_ms)}))
+        FROM TABLE(TUMBLE(TABLE tag_input, DESCRIPTOR(applied_at), {interval(batch_ms)}))
         GROUP BY window_start, window_end, shard"""
     )
 
