@@ -8,18 +8,25 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import requests
 
-from core.config import ReadOnlyLimits
+from core.config import ReadOnlyLimits, load_settings
+from core.processes import free_port, wait_until
 from tests.fixtures.clickhouse import READER
 from tests.warehouse.conftest import record
-from warehouse import Warehouse, connect
+from warehouse import QueryResult, Warehouse, connect
 from warehouse.base import LimitExceeded, NotReadOnly, SqlSyntaxError, WarehouseBusy, WarehouseError
+from warehouse.client import live_owner, run_query
+from warehouse.migrations import migrate
+from warehouse.owner import serve
 from warehouse.readers import ReaderPool
 from warehouse.readonly import check_statement
 from warehouse.sources import event_row
+from warehouse.token import read_token
 
 LIMITS = ReadOnlyLimits(
     max_execution_s=2,
@@ -257,3 +264,43 @@ def test_read_statements_pass_the_check(sql: str) -> None:
 def test_other_statements_fail_the_check(sql: str) -> None:
     with pytest.raises(NotReadOnly):
         check_statement(sql)
+
+
+def server_user_of(run: Callable[[str], QueryResult]) -> str:
+    """The account a statement ran under (18.16 has no currentUser())."""
+    marker = f"who-am-i-{time.monotonic_ns()}"
+    rows = run(f"SELECT user FROM system.processes WHERE query LIKE '%{marker}%' AND is_initial_query").rows
+    return str(rows[0][0])
+
+
+def test_people_use_the_reader_account_of_a_server(clickhouse_server: str, tmp_path: Path) -> None:
+    url = f"clickhouse://{clickhouse_server}/t_reader"
+    with connect(url) as loader:
+        migrate(loader)
+    settings = load_settings(
+        env={}, home=tmp_path / "home", warehouse_url=url, warehouse_reader_url=url.replace("//", f"//{READER}@")
+    )
+    assert server_user_of(lambda sql: run_query(settings, sql)) == "reader"
+    stop = threading.Event()
+    owner = threading.Thread(target=serve, args=(settings, []), kwargs={"port": free_port(), "stop": stop})
+    owner.start()
+    try:
+        wait_until(lambda: live_owner(settings) is not None, 30, "the owner to serve")
+        info = live_owner(settings)
+        assert info is not None
+        token = read_token(settings.warehouse_token_file)
+
+        def through_owner(sql: str) -> QueryResult:
+            response = requests.post(
+                f"http://127.0.0.1:{info['port']}/query",
+                data=sql.encode(),
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=30,
+            )
+            body = response.json()
+            return QueryResult(body["columns"], body["types"], [tuple(row) for row in body["rows"]])
+
+        assert server_user_of(through_owner) == "reader"
+    finally:
+        stop.set()
+        owner.join(30)
