@@ -155,7 +155,7 @@ def value_converter(type_name: str) -> Callable[[Any], Any] | None:
         return lambda v: None if v is None else to_utc_datetime(v)
     if base.startswith("Date"):
         return lambda v: v if v is None or isinstance(v, dt.date) else dt.date.fromisoformat(v)
-    if base.startswith(("UInt64", "Int64", "UInt128", "Int128")):
+    if base.startswith(("UInt64", "Int64", "UInt128", "Int128", "UInt256", "Int256")):
         return lambda v: None if v is None else int(v)
     return None
 

@@ -20,6 +20,7 @@ import os
 import signal
 import threading
 from pathlib import Path
+from typing import Any
 
 import orjson
 from flask import Flask, Response, request
@@ -81,6 +82,11 @@ def create_query_app(warehouse: Warehouse, limits: ReadOnlyLimits, token: str, h
         reason = "body_too_large" if exc.code == 413 else (exc.name or "error").lower().replace(" ", "_")
         return _error(exc.code or 400, reason, exc.description or str(exc))
 
+    @app.errorhandler(Exception)
+    def internal_error(exc: Exception) -> Response:  # a bug of ours, not the caller's input
+        logger.exception("the query endpoint failed")
+        return _error(500, "internal", f"internal error: {type(exc).__name__}")
+
     return app
 
 
@@ -101,7 +107,22 @@ def _query_body() -> tuple[str, dict[str, object] | None]:
 
 
 def _json(body: object, status: int = 200) -> Response:
-    return Response(orjson.dumps(body, default=str), status=status, mimetype="application/json")
+    try:
+        data = orjson.dumps(body, default=str)
+    except orjson.JSONEncodeError:  # a (U)Int128/256 value: JSON numbers stop at 64 bits
+        data = orjson.dumps(_wide_ints_as_text(body), default=str)
+    return Response(data, status=status, mimetype="application/json")
+
+
+def _wide_ints_as_text(value: Any) -> Any:
+    """The client reads them back with the column's type (warehouse.base.value_converter)."""
+    if isinstance(value, int) and not -(2**63) <= value < 2**64:
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _wide_ints_as_text(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_wide_ints_as_text(v) for v in value]
+    return value
 
 
 def _error(status: int, reason: str, message: str) -> Response:

@@ -146,8 +146,9 @@ def test_bodies_are_bounded(endpoint: Endpoint) -> None:
         (b"SELECT 1 \x00", "text/plain", "syntax"),
         (b"SELECT " + b"(" * 50_000 + b"1" + b")" * 50_000, "text/plain", "query_failed"),
         (b"SELECT nope", "text/plain", "query_failed"),
+        (b"SELECT {x:" + b"Array(" * 20 + b"UInt8" + b")" * 20 + b"}", "text/plain", "bad_params"),
     ],
-    ids=range(12),
+    ids=range(13),
 )
 def test_hostile_bodies_get_a_4xx_with_a_reason(
     endpoint: Endpoint, body: bytes, content_type: str, reason: str
@@ -189,3 +190,9 @@ def test_a_runaway_query_neither_stops_the_loader_nor_the_owner(endpoint: Endpoi
         runaway.join(settings.sql_max_execution_s * 3 + 10)
     assert refused(answers[0], 400, "limit_exceeded")
     assert endpoint.post().status_code == 200
+
+
+def test_values_beyond_64_bits_travel_as_their_type(endpoint: Endpoint) -> None:
+    widest = 2**128 - 1
+    result = run_query(endpoint.settings, f"SELECT toUInt128('{widest}') AS wide, toInt128('-{widest // 2}') AS neg")
+    assert result.rows == [(widest, -(widest // 2))]

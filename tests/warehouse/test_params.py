@@ -98,6 +98,7 @@ def test_placeholders_inside_strings_and_comments_are_text(wh: Warehouse) -> Non
         ("SELECT {x:Map(String, String)}", {"x": {}}, "is not supported"),
         ("SELECT {x:Identifier}", {"x": "events"}, "is not supported"),
         ("SELECT {x:String}, {x:UInt8}", {"x": "a"}, "declared as both"),
+        ("SELECT {x:" + "Array(" * 5000 + "String" + ")" * 5000 + "}", {"x": []}, "nests deeper"),
     ],
 )
 def test_bad_parameters_are_refused_alike_on_both_engines(wh: Warehouse, sql: str, params, message: str) -> None:

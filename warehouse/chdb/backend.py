@@ -49,6 +49,7 @@ class ChdbWarehouse(Warehouse):
 
         try:
             self._session = session.Session(str(self.path))
+            _configure(self._session, OUTPUT_SETTINGS)
         except Exception as exc:
             self._release_lock()
             raise WarehouseError(f"cannot open chDB warehouse at {self.path}: {exc}") from exc
@@ -110,8 +111,7 @@ class ChdbWarehouse(Warehouse):
         from chdb import session
 
         reader = session.Session(str(self.path))
-        for name, value in engine_settings(limits).items():
-            _run_on(reader, f"SET {name} = {escape_param(value, None)}")
+        _configure(reader, {**OUTPUT_SETTINGS, **engine_settings(limits)})
         applied = _result(_run_on(reader, "SELECT getSetting('readonly')", "JSONCompact")).scalar()
         if int(applied) != 1:
             reader.close()
@@ -136,6 +136,13 @@ class ChdbWarehouse(Warehouse):
 
 
 FORMAT_QUERY = "SELECT formatQuery({sql:String})"
+OUTPUT_SETTINGS = {"output_format_json_quote_64bit_integers": 1}  # JSON numbers lose digits past 2**64
+
+
+def _configure(session: Any, settings: Mapping[str, object]) -> None:
+    """``SET`` each setting on the session, in order."""
+    for name, value in settings.items():
+        _run_on(session, f"SET {name} = {escape_param(value, None)}")
 
 
 def _run_on(session: Any, sql: str, fmt: str = "CSV", params: dict[str, str] | None = None) -> Any:
