@@ -111,11 +111,14 @@ class ChdbWarehouse(Warehouse):
         from chdb import session
 
         reader = session.Session(str(self.path))
-        _configure(reader, {**OUTPUT_SETTINGS, **engine_settings(limits)})
-        applied = _result(_run_on(reader, "SELECT getSetting('readonly')", "JSONCompact")).scalar()
-        if int(applied) != 1:
+        try:
+            _configure(reader, {**OUTPUT_SETTINGS, **engine_settings(limits)})
+            applied = _result(_run_on(reader, "SELECT getSetting('readonly')", "JSONCompact")).scalar()
+            if int(applied) != 1:
+                raise WarehouseError(f"chDB did not apply readonly=1 to a reader session (got {applied!r})")
+        except BaseException:
             reader.close()
-            raise WarehouseError(f"chDB did not apply readonly=1 to a reader session (got {applied!r})")
+            raise
         return reader
 
     def insert(self, table: str, rows: Sequence[Row]) -> int:
