@@ -93,3 +93,10 @@ def test_analyst_queries_run(wh: Warehouse, path) -> None:
         assert [float(r[3]) for r in result.rows] == [0.0, 33.3, 50.0]
     if path.stem == "flow_funnel":
         assert sorted((r[1], r[2]) for r in result.rows) == [(1, 1), (2, 1), (3, 1)]
+
+
+def test_wide_integers_keep_every_digit(wh: Warehouse, warehouse_url: str) -> None:
+    sql = "SELECT toUInt64('18446744073709551615') AS u, toInt64('-9223372036854775808') AS i"
+    if warehouse_url.startswith("chdb:"):  # 18.16 has no 128-bit integers
+        sql += ", toUInt128('340282366920938463463374607431768211455') AS w"
+    assert wh.query(sql).rows[0] == (2**64 - 1, -(2**63), 2**128 - 1)[: len(wh.query(sql).columns)]
