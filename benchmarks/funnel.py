@@ -65,9 +65,7 @@ def synthesis_sql(first: int, rows: int, users: int) -> str:
         lengths.append(str(catalogue.flows[name].last_step))
         conts = []
         for k, p in enumerate(behaviour.continue_):
-            factor = " ".join(
-                f"channel = '{ch}', {f}," for ch, f in behaviour.channel_factor.items()
-            )
+            factor = " ".join(f"channel = '{ch}', {f}," for ch, f in behaviour.channel_factor.items())
             conts.append(f"({_uniform(20 + k)} < least(0.98, {p} * multiIf({factor} 1.0)))")
         reach = " + ".join(["1"] + [f"({' AND '.join(conts[: k + 1])})" for k in range(len(conts))])
         reach_cases.append(f"flow_i = {index}, {reach},")
@@ -186,7 +184,9 @@ def main() -> None:
             rows = wh.query("SELECT count() FROM events").scalar()
             engine_s, result = timed(lambda: run_funnel(spec, wh), args.repeat)
             bare_s, bare = timed(lambda: wh.query(bare_window_funnel_sql(conditions, spec.window_seconds)), args.repeat)
-            posthog_s, posthog = timed(lambda: wh.query(posthog_array_sql(conditions, spec.window_seconds)), args.repeat)
+            posthog_s, posthog = timed(
+                lambda: wh.query(posthog_array_sql(conditions, spec.window_seconds)), args.repeat
+            )
         finally:
             wh.close()
     engine_users = [s.users for s in result.steps]  # type: ignore[attr-defined]
