@@ -142,14 +142,17 @@ def literal_conditions(steps: int) -> list[str]:
     ]
 
 
-def timed(run: Callable[[], object], repeat: int) -> tuple[float, object]:
-    result = run()  # warm-up
-    times = []
+def timed(runs: dict[str, Callable[[], object]], repeat: int) -> tuple[dict[str, float], dict[str, object]]:
+    """Median seconds of each query, the queries interleaved so that they share the machine's
+    load (2 cores shared with other work) instead of meeting it one after the other."""
+    results = {name: run() for name, run in runs.items()}  # warm-up
+    times: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(repeat):
-        started = time.perf_counter()
-        result = run()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), result
+        for name, run in runs.items():
+            started = time.perf_counter()
+            results[name] = run()
+            times[name].append(time.perf_counter() - started)
+    return {name: statistics.median(t) for name, t in times.items()}, results
 
 
 def load(wh: Warehouse, events: int, users: int) -> float:

@@ -87,6 +87,7 @@ def _context(spec: FunnelSpec, params: _Params) -> dict[str, object]:
     params.bind("window_ms", "UInt64", spec.window_seconds * 1000)
     return {
         "steps": list(range(len(spec.steps))),
+        "last": len(spec.steps) - 1,
         "strict": spec.mode == "strict",
         "conditions": conditions,
         "exclusion_conditions": exclusion_conditions,
