@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.fixtures.redis import redis_client, redis_socket, redis_url  # noqa: F401 - fixtures
+from tests.warehouse.test_owner import owner  # noqa: F401 - fixture: `touchstream warehouse` running
 
 T0 = 1_790_000_000_000  # 2026-09-21 13:33:20 UTC, ms
 SECOND = 1000

@@ -3,42 +3,21 @@ endpoint with bound parameters, and saved audiences reach the `audiences` table 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from collections.abc import Iterator
-from pathlib import Path
-
 import orjson
-import pytest
 import redis
 
 from analytics.audiences import save_audience
 from analytics.funnels import drop_off_users, run_funnel, saved_funnels
 from core.clock import DAY_MS
-from core.config import Settings, load_settings
-from core.processes import free_port, stop_process_group, wait_until
+from core.config import Settings
+from core.processes import wait_until
 from tests.analytics.conftest import T0, flow_step
-from warehouse.client import live_owner, run_query
+from warehouse.client import run_query
 
 
-@pytest.fixture
-def owner(tmp_path: Path, redis_url: str) -> Iterator[Settings]:
-    settings = load_settings(env={}, home=tmp_path / "home", warehouse_port=free_port(), redis_url=redis_url)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "touchstream", "warehouse"],
-        env={**os.environ, **settings.to_env()},
-        start_new_session=True,
-    )
-    try:
-        wait_until(lambda: live_owner(settings) is not None or process.poll() is not None, 60, "warehouse owner")
-        assert process.poll() is None, "owner exited"
-        yield settings
-    finally:
-        stop_process_group(process.pid)
-
-
-def test_funnel_and_audience_round_trip_through_the_owner(owner: Settings, redis_client: redis.Redis) -> None:
+def test_funnel_and_audience_round_trip_through_the_owner(
+    owner: Settings, redis_url: str, redis_client: redis.Redis
+) -> None:
     records = [flow_step("a", 1, 0, "web"), flow_step("a", 2, 5, "web"), flow_step("b", 1, 0), flow_step("b", 2, 9)]
     records += [flow_step("b", 3, 12), flow_step("c", 1, 3, "wechat")]
     owner.event_log.mkdir(parents=True, exist_ok=True)
@@ -49,7 +28,13 @@ def test_funnel_and_audience_round_trip_through_the_owner(owner: Settings, redis
     assert [s.users for s in run_funnel(spec, owner).steps] == [3, 2, 1, 0]
     dropped = drop_off_users(spec, 2, owner)
     assert [u.user_id for u in dropped] == ["a"]
-    save_audience(owner, "tier_drop", [u.user_id for u in dropped], T0 + 30 * DAY_MS, now_ms=T0)
+    save_audience(
+        owner.with_overrides(redis_url=redis_url),
+        "tier_drop",
+        [u.user_id for u in dropped],
+        T0 + 30 * DAY_MS,
+        now_ms=T0,
+    )
     assert redis_client.hexists("ts:{a}:tags", "audience:tier_drop")
     wait_until(
         lambda: run_query(owner, "SELECT count() FROM audiences WHERE audience = 'tier_drop'").scalar() == 1,
