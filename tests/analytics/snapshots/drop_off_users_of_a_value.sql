@@ -49,19 +49,17 @@ FROM (
         SELECT
             user_id,
             argMinIf(bd_, ts_ms, bitAnd(mask_, 1) > 0) AS bd_,
-            arraySort(groupArrayIf((ts_ms, rank_, mask_), mask_ > 0)) AS ev_,
+            arraySort(groupArrayIf((ts_ms, bitAnd(mask_, -mask_), mask_), mask_ > 0)) AS ev_,
             groupArrayIf((ts_ms, xmask_), xmask_ > 0) AS xev_
         FROM (
             SELECT
                 user_id,
                 ts_ms,
                 channel AS bd_,
-                toUInt32((event = {s0_event:String} AND flow = {s0_v0:String} AND step = {s0_v1:UInt16})) * 1 + toUInt32((event = {s1_event:String} AND flow = {s1_v0:String} AND step = {s1_v1:UInt16})) * 2 + toUInt32((event = {s2_event:String} AND flow = {s2_v0:String} AND step = {s2_v1:UInt16})) * 4 AS mask_,
-                multiIf((event = {s0_event:String} AND flow = {s0_v0:String} AND step = {s0_v1:UInt16}), 0, (event = {s1_event:String} AND flow = {s1_v0:String} AND step = {s1_v1:UInt16}), 1, (event = {s2_event:String} AND flow = {s2_v0:String} AND step = {s2_v1:UInt16}), 2, 3) AS rank_,
+                toInt64((event = {s0_event:String} AND flow = {s0_v0:String} AND step = {s0_v1:UInt16})) * 1 + toInt64((event = {s1_event:String} AND flow = {s1_v0:String} AND step = {s1_v1:UInt16})) * 2 + toInt64((event = {s2_event:String} AND flow = {s2_v0:String} AND step = {s2_v1:UInt16})) * 4 AS mask_,
                 0 AS xmask_
             FROM events
-            WHERE 1
-                AND ((event = {s0_event:String} AND flow = {s0_v0:String} AND step = {s0_v1:UInt16}) OR (event = {s1_event:String} AND flow = {s1_v0:String} AND step = {s1_v1:UInt16}) OR (event = {s2_event:String} AND flow = {s2_v0:String} AND step = {s2_v1:UInt16}))
+            WHERE 1 AND mask_ + xmask_ > 0
         )
         GROUP BY user_id
         HAVING length(ev_) > 0

@@ -45,19 +45,17 @@ FROM (
         SELECT
             user_id,
             argMinIf(bd_, ts_ms, bitAnd(mask_, 1) > 0) AS bd_,
-            arraySort(groupArrayIf((ts_ms, rank_, mask_), mask_ > 0)) AS ev_,
+            arraySort(groupArrayIf((ts_ms, bitAnd(mask_, -mask_), mask_), mask_ > 0)) AS ev_,
             groupArrayIf((ts_ms, xmask_), xmask_ > 0) AS xev_
         FROM (
             SELECT
                 user_id,
                 ts_ms,
                 prop_values[indexOf(prop_keys, {breakdown_key:String})] AS bd_,
-                toUInt32((event = {s0_event:String} AND ref_share_id = {s0_v0:String})) * 1 + toUInt32((event = {s1_event:String})) * 2 AS mask_,
-                multiIf((event = {s0_event:String} AND ref_share_id = {s0_v0:String}), 0, (event = {s1_event:String}), 1, 2) AS rank_,
+                toInt64((event = {s0_event:String} AND ref_share_id = {s0_v0:String})) * 1 + toInt64((event = {s1_event:String})) * 2 AS mask_,
                 toUInt32((event = {x0_event:String} AND prop_values[indexOf(prop_keys, {x0_k0:String})] = {x0_v0:String})) * 1 + 0 AS xmask_
             FROM events
-            WHERE ts >= toDateTime({ts_from:UInt32}) AND ts < toDateTime({ts_to:UInt32})
-                AND ((event = {s0_event:String} AND ref_share_id = {s0_v0:String}) OR (event = {s1_event:String}) OR (event = {x0_event:String} AND prop_values[indexOf(prop_keys, {x0_k0:String})] = {x0_v0:String}))
+            WHERE ts >= toDateTime({ts_from:UInt32}) AND ts < toDateTime({ts_to:UInt32}) AND mask_ + xmask_ > 0
         )
         GROUP BY user_id
         HAVING length(ev_) > 0
