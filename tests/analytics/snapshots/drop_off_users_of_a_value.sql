@@ -59,7 +59,8 @@ FROM (
                 toInt64((event = {s0_event:String} AND flow = {s0_v0:String} AND step = {s0_v1:UInt16})) * 1 + toInt64((event = {s1_event:String} AND flow = {s1_v0:String} AND step = {s1_v1:UInt16})) * 2 + toInt64((event = {s2_event:String} AND flow = {s2_v0:String} AND step = {s2_v1:UInt16})) * 4 AS mask_,
                 0 AS xmask_
             FROM events
-            WHERE 1 AND mask_ + xmask_ > 0
+            WHERE 1
+                AND ((event = {s0_event:String} AND flow = {s0_v0:String} AND step = {s0_v1:UInt16}) OR (event = {s1_event:String} AND flow = {s1_v0:String} AND step = {s1_v1:UInt16}) OR (event = {s2_event:String} AND flow = {s2_v0:String} AND step = {s2_v1:UInt16}))
         )
         GROUP BY user_id
         HAVING length(ev_) > 0

@@ -55,7 +55,8 @@ FROM (
                 toInt64((event = {s0_event:String} AND ref_share_id = {s0_v0:String})) * 1 + toInt64((event = {s1_event:String})) * 2 AS mask_,
                 toUInt32((event = {x0_event:String} AND prop_values[indexOf(prop_keys, {x0_k0:String})] = {x0_v0:String})) * 1 + 0 AS xmask_
             FROM events
-            WHERE ts >= toDateTime({ts_from:UInt32}) AND ts < toDateTime({ts_to:UInt32}) AND mask_ + xmask_ > 0
+            WHERE ts >= toDateTime({ts_from:UInt32}) AND ts < toDateTime({ts_to:UInt32})
+                AND ((event = {s0_event:String} AND ref_share_id = {s0_v0:String}) OR (event = {s1_event:String}) OR (event = {x0_event:String} AND prop_values[indexOf(prop_keys, {x0_k0:String})] = {x0_v0:String}))
         )
         GROUP BY user_id
         HAVING length(ev_) > 0
