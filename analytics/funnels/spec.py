@@ -53,13 +53,7 @@ class StepFilter(StrictModel):
     where: dict[str, str] = Field(default_factory=dict)
     name: str | None = None
 
-    @field_validator("where", mode="before")
-    @classmethod
-    def _values_as_text(cls, value: object) -> object:
-        """YAML gives ``step: 2`` as an int; filters compare text, as the warehouse stores props."""
-        if isinstance(value, dict):
-            return {str(k): v if isinstance(v, str) else _yaml_scalar_text(v) for k, v in value.items()}
-        return value
+    _where_as_text = field_validator("where", mode="before")(lambda value: _props_as_text(value))
 
     @property
     def label(self) -> str:
@@ -77,7 +71,7 @@ class Exclusion(StrictModel):
     where: dict[str, str] = Field(default_factory=dict)
     between: tuple[int, int] | None = None  # None: the first and the last step
 
-    _values_as_text = field_validator("where", mode="before")(StepFilter._values_as_text.__func__)  # type: ignore[attr-defined]
+    _where_as_text = field_validator("where", mode="before")(lambda value: _props_as_text(value))
 
     def as_filter(self) -> StepFilter:
         return StepFilter(event=self.event, where=self.where)
@@ -187,8 +181,11 @@ def normalise_value(catalogue: Catalogue, prop: PropSpec, value: str) -> str:
     return prop_arrays({"v": typed})[1][0]
 
 
-def _yaml_scalar_text(value: object) -> str:
-    return prop_arrays({"v": value})[1][0]
+def _props_as_text(value: object) -> object:
+    """YAML gives ``step: 2`` as an int; filters compare text, as the warehouse stores props."""
+    if isinstance(value, dict):
+        return {str(k): v if isinstance(v, str) else prop_arrays({"v": v})[1][0] for k, v in value.items()}
+    return value
 
 
 def parse_step(text: str) -> StepFilter:

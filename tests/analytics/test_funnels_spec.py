@@ -96,3 +96,22 @@ def test_every_flow_has_a_saved_funnel_of_its_steps_then_the_order() -> None:
             {"flow": name, "step": str(k)} for k in range(1, flow.last_step + 1)
         ]
         assert (spec.steps[-1].event, spec.steps[-1].where) == ("order_success", {"flow": name})
+
+
+def test_yaml_numbers_in_filters_become_the_warehouse_text() -> None:
+    spec = build_spec(steps=[{"event": "flow_step", "where": {"flow": "topup", "step": 2}}, STEP1], window_seconds=60)
+    assert spec.steps[0].where == {"flow": "topup", "step": "2"}
+
+
+def test_drop_off_csv_defuses_spreadsheet_formulas() -> None:
+    import io
+
+    from analytics.funnels import DropOffUser, write_drop_off_csv
+
+    out = io.StringIO()
+    users = [
+        DropOffUser(user_id="=HYPERLINK(1)", breakdown="+web", reached_at_ms=5),
+        DropOffUser(user_id="u1", breakdown=None, reached_at_ms=6),
+    ]
+    assert write_drop_off_csv(users, out) == 2
+    assert out.getvalue().splitlines() == ["user_id,breakdown,reached_at_ms", "'=HYPERLINK(1),'+web,5", "u1,,6"]
