@@ -24,6 +24,7 @@ MAX_STEPS = 12
 MAX_EXCLUSIONS = 5
 MAX_WINDOW_SECONDS = 90 * 86_400
 MAX_FILTER_VALUE_CHARS = 512
+MAX_STEP_CHARS = 2048  # shlex is slow on long text (quadratic): refuse before parsing
 
 Mode = Literal["sequential", "strict"]
 
@@ -102,7 +103,7 @@ class FunnelSpec(StrictModel):
         if self.breakdown is not None and self.breakdown not in breakdown_dimensions(self.steps[0].event, catalogue):
             allowed = ", ".join(breakdown_dimensions(self.steps[0].event, catalogue))
             raise FunnelInputError(
-                "unknown_breakdown", f"cannot break down by {self.breakdown!r}: use one of {allowed}"
+                "unknown_breakdown", f"cannot break down by {_shown(self.breakdown)}: use one of {allowed}"
             )
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise FunnelInputError("bad_date_range", "the date range ends before it starts")
@@ -135,10 +136,10 @@ def breakdown_dimensions(first_event: str, catalogue: Catalogue | None = None) -
 def _check_filter(catalogue: Catalogue, step: StepFilter, where: str) -> None:
     spec = catalogue.events.get(step.event)
     if spec is None:
-        raise FunnelInputError("unknown_event", f"{where}: {step.event!r} is not an event of the catalogue")
+        raise FunnelInputError("unknown_event", f"{where}: {_shown(step.event)} is not an event of the catalogue")
     for key, value in step.where.items():
         if len(value) > MAX_FILTER_VALUE_CHARS:
-            raise FunnelInputError("value_too_long", f"{where}: the value of {key!r} is too long")
+            raise FunnelInputError("value_too_long", f"{where}: the value of {_shown(key)} is too long")
         if key == "channel":
             if value not in catalogue.channels:
                 raise FunnelInputError("bad_value", f"{where}: channel must be one of {', '.join(catalogue.channels)}")
@@ -148,9 +149,13 @@ def _check_filter(catalogue: Catalogue, step: StepFilter, where: str) -> None:
         prop = spec.props.get(key)
         if prop is None:
             allowed = ", ".join([*sorted(spec.props), *EVENT_COLUMNS]) or "none"
-            raise FunnelInputError("unknown_property", f"{where}: {step.event} has no property {key!r} ({allowed})")
+            raise FunnelInputError(
+                "unknown_property", f"{where}: {_shown(step.event)} has no property {_shown(key)} ({allowed})"
+            )
         if normalise_value(catalogue, prop, value) != value:
-            raise FunnelInputError("bad_value", f"{where}: {key}={value!r} is not written as the warehouse stores it")
+            raise FunnelInputError(
+                "bad_value", f"{where}: {_shown(key)}={_shown(value)} is not written as the warehouse stores it"
+            )
 
 
 def normalise_value(catalogue: Catalogue, prop: PropSpec, value: str) -> str:
@@ -171,14 +176,20 @@ def normalise_value(catalogue: Catalogue, prop: PropSpec, value: str) -> str:
         else:
             typed = value
     except ValueError as exc:
-        raise FunnelInputError("bad_value", f"{value!r} is not of type {prop.type} ({exc})") from None
+        raise FunnelInputError("bad_value", f"{_shown(value)} is not of type {prop.type} ({exc})") from None
     if prop.min is not None and isinstance(typed, int | float) and typed < prop.min:
-        raise FunnelInputError("bad_value", f"{value!r} is below the minimum {prop.min:g}")
+        raise FunnelInputError("bad_value", f"{_shown(value)} is below the minimum {prop.min:g}")
     if prop.max is not None and isinstance(typed, int | float) and typed > prop.max:
-        raise FunnelInputError("bad_value", f"{value!r} is above the maximum {prop.max:g}")
+        raise FunnelInputError("bad_value", f"{_shown(value)} is above the maximum {prop.max:g}")
     if prop.enum and typed not in catalogue.allowed(prop.enum):
-        raise FunnelInputError("bad_value", f"{value!r} is not one of the {prop.enum} of the catalogue")
+        raise FunnelInputError("bad_value", f"{_shown(value)} is not one of the {prop.enum} of the catalogue")
     return prop_arrays({"v": typed})[1][0]
+
+
+def _shown(text: object, limit: int = 60) -> str:
+    """Person-supplied text quoted for an error message, cut so a huge input stays a short error."""
+    shown = repr(text)
+    return shown if len(shown) <= limit else shown[: limit - 4] + "…" + shown[-3:]
 
 
 def _props_as_text(value: object) -> object:
@@ -191,35 +202,41 @@ def _props_as_text(value: object) -> object:
 def parse_step(text: str) -> StepFilter:
     """``"EVENT key=value …"`` (shell quoting for values with spaces) -> a step, values normalised
     to the warehouse's text form by the catalogue's prop types (``step=02`` -> ``2``)."""
+    if len(text) > MAX_STEP_CHARS:
+        raise FunnelInputError("step_too_long", f"a step is at most {MAX_STEP_CHARS} characters")
     try:
         words = shlex.split(text)
     except ValueError as exc:
-        raise FunnelInputError("bad_step", f"cannot read step {text!r}: {exc}") from None
+        raise FunnelInputError("bad_step", f"cannot read step {_shown(text)}: {exc}") from None
     if not words:
         raise FunnelInputError("bad_step", "a step needs an event name")
     event, pairs = words[0], words[1:]
     catalogue = default_catalogue()
     spec = catalogue.events.get(event)
     if spec is None:
-        raise FunnelInputError("unknown_event", f"{event!r} is not an event of the catalogue")
+        raise FunnelInputError("unknown_event", f"{_shown(event)} is not an event of the catalogue")
     where: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise FunnelInputError("bad_step", f"{pair!r} is not key=value")
+            raise FunnelInputError("bad_step", f"{_shown(pair)} is not key=value")
         if key in where:
-            raise FunnelInputError("bad_step", f"{key!r} is given twice")
+            raise FunnelInputError("bad_step", f"{_shown(key)} is given twice")
         prop = spec.props.get(key)
         where[key] = normalise_value(catalogue, prop, value) if prop is not None else value
-    return StepFilter(event=event, where=where)
+    step = StepFilter(event=event, where=where)
+    _check_filter(catalogue, step, "step")
+    return step
 
 
 def parse_window(text: str) -> int:
     """``"30m"`` -> 1800: digits and one unit of s, m, h, d."""
     match = _WINDOW.match(text)
     if not match:
-        raise FunnelInputError("bad_window", f"window {text!r}: write a number and a unit, e.g. 90s, 30m, 2h, 7d")
+        raise FunnelInputError("bad_window", f"window {_shown(text)}: write a number and a unit, e.g. 90s, 30m, 2h, 7d")
     seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
     if not 0 < seconds <= MAX_WINDOW_SECONDS:
-        raise FunnelInputError("bad_window", f"window {text!r}: must be between 1s and {MAX_WINDOW_SECONDS // 86_400}d")
+        raise FunnelInputError(
+            "bad_window", f"window {_shown(text)}: must be between 1s and {MAX_WINDOW_SECONDS // 86_400}d"
+        )
     return seconds

@@ -44,6 +44,7 @@ def test_steps_parse_with_values_normalised_by_prop_type() -> None:
         ("touchpoint_decision degraded=yes", "bad_value"),
         ("broadband_contract expires_on=2026-13-01", "bad_value"),
         ("flow_step; DROP TABLE events_raw", "unknown_event"),
+        ("flow_step nope=1", "unknown_property"),
     ],
 )
 def test_bad_steps_have_a_reason(text: str, expected: str) -> None:
@@ -115,3 +116,15 @@ def test_drop_off_csv_defuses_spreadsheet_formulas() -> None:
     ]
     assert write_drop_off_csv(users, out) == 2
     assert out.getvalue().splitlines() == ["user_id,breakdown,reached_at_ms", "'=HYPERLINK(1),'+web,5", "u1,,6"]
+
+
+def test_huge_input_gets_a_short_error() -> None:
+    with pytest.raises(FunnelInputError) as caught:
+        parse_step("x" * 1_000_000)
+    assert caught.value.reason == "step_too_long"
+    with pytest.raises(FunnelInputError) as caught:
+        parse_step("x" * 2000)
+    assert caught.value.reason == "unknown_event" and len(str(caught.value)) < 200
+    with pytest.raises(FunnelInputError) as caught:
+        parse_step("flow_step " + "k" * 1900 + "=1 flow=topup")
+    assert caught.value.reason == "unknown_property" and len(str(caught.value)) < 300
