@@ -93,6 +93,7 @@ def _context(spec: FunnelSpec, params: _Params) -> dict[str, object]:
         "exclusion_conditions": exclusion_conditions,
         "exclusions": exclusions,
         "breakdown": _breakdown(spec, params),
+        "has_breakdown": spec.breakdown is not None,
         "range_filter": _range_filter(spec, params),
     }
 
@@ -101,7 +102,7 @@ def funnel_query(spec: FunnelSpec) -> CompiledQuery:
     """Users per step and time-to-convert quantiles, per breakdown value and in total."""
     params = _Params()
     context = _context(spec, params)
-    sql = render_sql("funnels/funnel.sql.j2", has_breakdown=spec.breakdown is not None, **context)
+    sql = render_sql("funnels/funnel.sql.j2", **context)
     return CompiledQuery(sql, params.values)
 
 

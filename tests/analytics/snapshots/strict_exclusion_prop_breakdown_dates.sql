@@ -14,7 +14,7 @@ SELECT
     if(level = 0, p0_[1], arrayPushFront(l0_, 0)[j1_]) AS j0_,
     if(j0_ > 0, t_[j0_], 0) AS at0,
     if(j1_ > 0, t_[j1_], 0) AS at1,
-    arrayExists((e_, lo_, hi_) -> bitAnd(e_.2, 1) > 0 AND e_.1 > lo_ AND e_.1 < hi_,
+    arrayExists((e_, lo_, hi_) -> bitAnd(e_ % 64, 1) > 0 AND intDiv(e_, 64) > lo_ AND intDiv(e_, 64) < hi_,
         xev_,
         replicate(if(j0_ > 0, t_[j0_], 18446744073709551615), xev_),
         replicate(if(j1_ > 0, t_[j1_], t_[j0_] + {window_ms:UInt64} + 1), xev_)) OR
@@ -33,8 +33,8 @@ FROM (
 FROM (
     SELECT
         *,
-        arrayMap(e_ -> e_.1, ev_) AS t_,
-        arrayMap(e_ -> e_.3, ev_) AS m_,
+        arrayMap(e_ -> intDiv(e_, 65536), ev_) AS t_,
+        arrayMap(e_ -> e_ % 4096, ev_) AS m_,
         arrayEnumerate(ev_) AS i_,
         arrayMap(x_ -> bitAnd(x_, 1) > 0, m_) AS q0_,
         t_ AS a0_,
@@ -45,15 +45,16 @@ FROM (
         SELECT
             user_id,
             argMinIf(bd_, ts_ms, bitAnd(mask_, 1) > 0) AS bd_,
-            arraySort(groupArrayIf((ts_ms, bitAnd(mask_, -mask_), mask_), mask_ > 0)) AS ev_,
-            groupArrayIf((ts_ms, xmask_), xmask_ > 0) AS xev_
+            arraySort(groupArrayIf(key_, mask_ > 0)) AS ev_,
+            groupArrayIf(ts_ms * 64 + xmask_, xmask_ > 0) AS xev_
         FROM (
             SELECT
                 user_id,
                 ts_ms,
                 prop_values[indexOf(prop_keys, {breakdown_key:String})] AS bd_,
-                toInt64((event = {s0_event:String} AND ref_share_id = {s0_v0:String})) * 1 + toInt64((event = {s1_event:String})) * 2 AS mask_,
-                toUInt32((event = {x0_event:String} AND prop_values[indexOf(prop_keys, {x0_k0:String})] = {x0_v0:String})) * 1 + 0 AS xmask_
+                toUInt64((event = {s0_event:String} AND ref_share_id = {s0_v0:String})) * 1 + toUInt64((event = {s1_event:String})) * 2 AS mask_,
+                ts_ms * 65536 + indexOf([1, 2], bitAnd(mask_, bitNot(mask_) + 1)) * 4096 + mask_ AS key_,
+                toUInt64((event = {x0_event:String} AND prop_values[indexOf(prop_keys, {x0_k0:String})] = {x0_v0:String})) * 1 AS xmask_
             FROM events
             WHERE ts >= toDateTime({ts_from:UInt32}) AND ts < toDateTime({ts_to:UInt32})
                 AND ((event = {s0_event:String} AND ref_share_id = {s0_v0:String}) OR (event = {s1_event:String}) OR (event = {x0_event:String} AND prop_values[indexOf(prop_keys, {x0_k0:String})] = {x0_v0:String}))

@@ -39,8 +39,8 @@ FROM (
 FROM (
     SELECT
         *,
-        arrayMap(e_ -> e_.1, ev_) AS t_,
-        arrayMap(e_ -> e_.3, ev_) AS m_,
+        arrayMap(e_ -> intDiv(e_, 65536), ev_) AS t_,
+        arrayMap(e_ -> e_ % 4096, ev_) AS m_,
         arrayEnumerate(ev_) AS i_,
         arrayMap(x_ -> bitAnd(x_, 1) > 0, m_) AS q0_,
         t_ AS a0_,
@@ -50,22 +50,19 @@ FROM (
     FROM (
         SELECT
             user_id,
-            argMinIf(bd_, ts_ms, bitAnd(mask_, 1) > 0) AS bd_,
-            arraySort(groupArrayIf((ts_ms, bitAnd(mask_, -mask_), mask_), mask_ > 0)) AS ev_,
-            groupArrayIf((ts_ms, xmask_), xmask_ > 0) AS xev_
+            '' AS bd_,
+            arraySort(groupArray(key_)) AS ev_
         FROM (
             SELECT
                 user_id,
                 ts_ms,
-                '' AS bd_,
-                toInt64((event = {s0_event:String} AND flow = {s0_v0:String} AND step = {s0_v1:UInt16})) * 1 + toInt64((event = {s1_event:String} AND flow = {s1_v0:String} AND step = {s1_v1:UInt16})) * 2 + toInt64((event = {s2_event:String} AND flow = {s2_v0:String} AND step = {s2_v1:UInt16})) * 4 AS mask_,
-                0 AS xmask_
+                toUInt64((event = {s0_event:String} AND flow = {s0_v0:String} AND step = {s0_v1:UInt16})) * 1 + toUInt64((event = {s1_event:String} AND flow = {s1_v0:String} AND step = {s1_v1:UInt16})) * 2 + toUInt64((event = {s2_event:String} AND flow = {s2_v0:String} AND step = {s2_v1:UInt16})) * 4 AS mask_,
+                ts_ms * 65536 + indexOf([1, 2, 4], bitAnd(mask_, bitNot(mask_) + 1)) * 4096 + mask_ AS key_
             FROM events
             WHERE 1
                 AND ((event = {s0_event:String} AND flow = {s0_v0:String} AND step = {s0_v1:UInt16}) OR (event = {s1_event:String} AND flow = {s1_v0:String} AND step = {s1_v1:UInt16}) OR (event = {s2_event:String} AND flow = {s2_v0:String} AND step = {s2_v1:UInt16}))
         )
         GROUP BY user_id
-        HAVING length(ev_) > 0
     )
 )
 )
