@@ -9,13 +9,16 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import orjson
 import typer
 from rich.console import Console
 
 from core.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from analytics.funnels import FunnelSpec
 
 app = typer.Typer(
     help="Touchstream: streaming clickstream analytics and in-app precision marketing.",
@@ -260,7 +263,7 @@ def _funnel_spec(
     date_from: str | None,
     date_to: str | None,
     saved: str | None,
-):  # type: ignore[no-untyped-def]
+) -> FunnelSpec:
     from analytics.funnels import FunnelInputError, build_spec, parse_step, parse_window, saved_funnels
 
     first, last = _parse_date(date_from), _parse_date(date_to)
@@ -286,7 +289,7 @@ def _funnel_spec(
     )
 
 
-def _print_funnel(spec, settings: Settings, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+def _print_funnel(spec: FunnelSpec, settings: Settings, as_json: bool) -> None:
     from analytics.funnels import run_funnel
     from touchstream.funnel_report import render_funnel
 
@@ -297,8 +300,8 @@ def _print_funnel(spec, settings: Settings, as_json: bool) -> None:  # type: ign
         render_funnel(result, console)
 
 
-def _funnel_users(  # type: ignore[no-untyped-def]
-    spec,
+def _funnel_users(
+    spec: FunnelSpec,
     settings: Settings,
     step_index: int,
     value: str | None,
