@@ -84,7 +84,7 @@ def _context(spec: FunnelSpec, params: _Params) -> dict[str, object]:
         exclusion_conditions.append(_condition(exclusion.as_filter(), f"x{i}", params))
         low, high = spec.exclusion_range(exclusion)
         exclusions.append({"low": low, "high": high})
-    params.bind("window_ms", "UInt64", spec.window_seconds * 1000)
+    params.bind("window_s", "UInt64", spec.window_seconds)
     return {
         "steps": list(range(len(spec.steps))),
         "last": len(spec.steps) - 1,

@@ -34,6 +34,9 @@ def test_events_count_in_event_time_order_whatever_the_insert_order(wh: Warehous
     result = run_funnel(plan_upgrade(), wh)
     assert users(result) == [2, 1, 1]  # b: step 1 at 10 s, no step 2 after it
     assert [s.median_seconds_to_convert for s in result.steps] == [None, 10.0, 10.0]
+    # time is the `ts` second: inside one second, events are taken in step order
+    insert_events(wh, [flow_step("c", 2, 100.2), flow_step("c", 1, 100.8), flow_step("c", 3, 101)])
+    assert users(run_funnel(plan_upgrade(), wh)) == [3, 2, 2]
 
 
 def test_repeated_steps_need_distinct_events_and_time_counts_from_the_latest_repeat(wh: Warehouse) -> None:

@@ -57,4 +57,4 @@ def test_values_are_parameters_never_sql_text() -> None:
     assert (query.params["x0_k0"], query.params["x0_v0"]) == ("amount_due", "5")
     assert query.params["ts_from"] == int(dt.datetime(2026, 11, 1, tzinfo=dt.UTC).timestamp())
     assert query.params["ts_to"] == int(dt.datetime(2026, 12, 1, tzinfo=dt.UTC).timestamp())
-    assert query.params["window_ms"] == 3_600_000
+    assert query.params["window_s"] == 3_600

@@ -3,7 +3,7 @@ SELECT
     if(is_total_ = 1, '', breakdown) AS value,
     countIf(level >= 0) AS users0,
     countIf(level >= 1) AS users1,
-    quantilesExactIf(0.5, 0.9)((at1 - at0) / 1000, level >= 1) AS seconds1
+    quantilesExactIf(0.5, 0.9)(at1 - at0, level >= 1) AS seconds1
 FROM (
 SELECT
     user_id,
@@ -17,7 +17,7 @@ SELECT
     arrayExists((e_, lo_, hi_) -> bitAnd(e_ % 64, 1) > 0 AND intDiv(e_, 64) > lo_ AND intDiv(e_, 64) < hi_,
         xev_,
         replicate(if(j0_ > 0, t_[j0_], 18446744073709551615), xev_),
-        replicate(if(j1_ > 0, t_[j1_], t_[j0_] + {window_ms:UInt64} + 1), xev_)) OR
+        replicate(if(j1_ > 0, t_[j1_], t_[j0_] + {window_s:UInt64} + 1), xev_)) OR
     0 AS excluded_
 FROM (
     SELECT
@@ -25,7 +25,7 @@ FROM (
         arrayMap((x_, w_) -> if(x_ > 0, w_[x_], 0), c0_, replicate(p0_, c0_)) AS l0_,
         arrayPushFront(arrayPopBack(
             arrayMap((x_, w_) -> if(x_ > 0, w_[x_], 0), c0_, replicate(v0_, c0_))), 0) AS a1_,
-        arrayMap((x_, y_, z_, w_) -> bitAnd(x_, 2) > 0 AND w_ AND y_ <= z_ + {window_ms:UInt64},
+        arrayMap((x_, y_, z_, w_) -> bitAnd(x_, 2) > 0 AND w_ AND y_ <= z_ + {window_s:UInt64},
             m_, t_, a1_, arrayPushFront(arrayPopBack(q0_), 0)) AS q1_,
         arrayCumSum(q1_) AS c1_,
         arrayFilter((x_, y_) -> y_, i_, q1_) AS p1_,
@@ -44,16 +44,16 @@ FROM (
     FROM (
         SELECT
             user_id,
-            argMinIf(bd_, ts_ms, bitAnd(mask_, 1) > 0) AS bd_,
+            argMinIf(bd_, ts_, bitAnd(mask_, 1) > 0) AS bd_,
             arraySort(groupArrayIf(key_, mask_ > 0)) AS ev_,
-            groupArrayIf(ts_ms * 64 + xmask_, xmask_ > 0) AS xev_
+            groupArrayIf(ts_ * 64 + xmask_, xmask_ > 0) AS xev_
         FROM (
             SELECT
                 user_id,
-                ts_ms,
+                toUInt64(ts) AS ts_,
                 prop_values[indexOf(prop_keys, {breakdown_key:String})] AS bd_,
                 toUInt64((event = {s0_event:String} AND ref_share_id = {s0_v0:String})) * 1 + toUInt64((event = {s1_event:String})) * 2 AS mask_,
-                ts_ms * 65536 + indexOf([1, 2], bitAnd(mask_, bitNot(mask_) + 1)) * 4096 + mask_ AS key_,
+                ts_ * 65536 + indexOf([1, 2], bitAnd(mask_, bitNot(mask_) + 1)) * 4096 + mask_ AS key_,
                 toUInt64((event = {x0_event:String} AND prop_values[indexOf(prop_keys, {x0_k0:String})] = {x0_v0:String})) * 1 AS xmask_
             FROM events
             WHERE ts >= toDateTime({ts_from:UInt32}) AND ts < toDateTime({ts_to:UInt32})

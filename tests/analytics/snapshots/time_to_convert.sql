@@ -1,5 +1,5 @@
 SELECT
-    least(toUInt32(floor((at1 - at0) / {bin_ms:UInt64})), 29) AS bin,
+    least(toUInt32(intDiv((at1 - at0) * 1000, {bin_ms:UInt64})), 29) AS bin,
     count() AS users
 FROM (
 SELECT
@@ -20,7 +20,7 @@ FROM (
         arrayMap((x_, w_) -> if(x_ > 0, w_[x_], 0), c1_, replicate(p1_, c1_)) AS l1_,
         arrayPushFront(arrayPopBack(
             arrayMap((x_, w_) -> if(x_ > 0, w_[x_], 0), c1_, replicate(v1_, c1_))), 0) AS a2_,
-        arrayMap((x_, y_, z_) -> bitAnd(x_, 4) > 0 AND z_ > 0 AND y_ <= z_ + {window_ms:UInt64},
+        arrayMap((x_, y_, z_) -> bitAnd(x_, 4) > 0 AND z_ > 0 AND y_ <= z_ + {window_s:UInt64},
             m_, t_, a2_) AS q2_,
         arrayCumSum(q2_) AS c2_,
         arrayFilter((x_, y_) -> y_, i_, q2_) AS p2_,
@@ -31,7 +31,7 @@ FROM (
         arrayMap((x_, w_) -> if(x_ > 0, w_[x_], 0), c0_, replicate(p0_, c0_)) AS l0_,
         arrayPushFront(arrayPopBack(
             arrayMap((x_, w_) -> if(x_ > 0, w_[x_], 0), c0_, replicate(v0_, c0_))), 0) AS a1_,
-        arrayMap((x_, y_, z_) -> bitAnd(x_, 2) > 0 AND z_ > 0 AND y_ <= z_ + {window_ms:UInt64},
+        arrayMap((x_, y_, z_) -> bitAnd(x_, 2) > 0 AND z_ > 0 AND y_ <= z_ + {window_s:UInt64},
             m_, t_, a1_) AS q1_,
         arrayCumSum(q1_) AS c1_,
         arrayFilter((x_, y_) -> y_, i_, q1_) AS p1_,
@@ -55,9 +55,9 @@ FROM (
         FROM (
             SELECT
                 user_id,
-                ts_ms,
+                toUInt64(ts) AS ts_,
                 toUInt64((event = {s0_event:String} AND flow = {s0_v0:String} AND step = {s0_v1:UInt16})) * 1 + toUInt64((event = {s1_event:String} AND flow = {s1_v0:String} AND step = {s1_v1:UInt16})) * 2 + toUInt64((event = {s2_event:String} AND flow = {s2_v0:String} AND step = {s2_v1:UInt16})) * 4 AS mask_,
-                ts_ms * 65536 + indexOf([1, 2, 4], bitAnd(mask_, bitNot(mask_) + 1)) * 4096 + mask_ AS key_
+                ts_ * 65536 + indexOf([1, 2, 4], bitAnd(mask_, bitNot(mask_) + 1)) * 4096 + mask_ AS key_
             FROM events
             WHERE 1
                 AND ((event = {s0_event:String} AND flow = {s0_v0:String} AND step = {s0_v1:UInt16}) OR (event = {s1_event:String} AND flow = {s1_v0:String} AND step = {s1_v1:UInt16}) OR (event = {s2_event:String} AND flow = {s2_v0:String} AND step = {s2_v1:UInt16}))
