@@ -1,0 +1,1 @@
+"""Operator analytics: definitions compiled to SQL over the warehouse, run, and shaped into results."""
