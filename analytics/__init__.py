@@ -1,0 +1,1 @@
+"""Operator analytics over the warehouse: funnels, behaviour metrics, touchpoint results."""
