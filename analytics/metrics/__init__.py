@@ -12,6 +12,7 @@ from analytics.metrics.series import (
     list_metrics,
     metric_queries,
     metric_series,
+    metric_total,
 )
 
 __all__ = [
@@ -31,4 +32,5 @@ __all__ = [
     "load_metric_catalogue",
     "metric_queries",
     "metric_series",
+    "metric_total",
 ]

@@ -138,6 +138,8 @@ class Metric(StrictModel):
     ratio: tuple[str, str] | None = None
     difference: tuple[str, str] | None = None
     scale: float = 1.0
+    additive: bool | None = None
+    """A count or sum (a period without rows is 0); default: by unit. Medians and maxima in yuan are not."""
 
     @model_validator(mode="after")
     def _one_shape(self) -> Metric:
@@ -164,9 +166,11 @@ class Metric(StrictModel):
         return self.ratio or self.difference or ()
 
     @property
-    def additive(self) -> bool:
+    def zero_when_empty(self) -> bool:
         """A period without rows counts as 0 (counts and sums), not as missing."""
-        return self.is_aggregate and self.unit in ADDITIVE_UNITS
+        if not self.is_aggregate:
+            return False
+        return self.unit in ADDITIVE_UNITS if self.additive is None else self.additive
 
     def matches(self, text: str) -> bool:
         """Case-insensitive search over name, family and description (the UI's search box)."""

@@ -200,7 +200,7 @@ class _Evaluator:
 
 def _empty(metric: Metric) -> float | None:
     """The value of a period (or dimension value) without rows: 0 for counts and sums."""
-    return 0.0 if metric.additive else None
+    return 0.0 if metric.zero_when_empty else None
 
 
 def _combine(metric: Metric, a: float | None, b: float | None) -> float | None:
@@ -264,6 +264,25 @@ def metric_series(
     )
 
 
+def metric_total(
+    name: str,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    dimension: str | None = None,
+    *,
+    run: Runner,
+    catalogue: MetricCatalogue | None = None,
+    contract: Catalogue | None = None,
+) -> dict[str, float | None]:
+    """The metric over the whole range as one period (per dimension value): distinct users
+    of the range, a rate over the range, never a sum of daily rates."""
+    catalogue = catalogue or default_metric_catalogue()
+    metric = find_metric(name, catalogue)
+    _, start, end = check_request(metric, "day", dimension, start, end)
+    lines = _Evaluator(catalogue, contract or default_catalogue(), run, "range", dimension, start, end).lines(metric)
+    return {key: values[start] for key, values in sorted(lines.items())}
+
+
 def compare_channels(
     name: str,
     grain: str = "day",
@@ -275,19 +294,12 @@ def compare_channels(
     contract: Catalogue | None = None,
 ) -> ChannelComparison:
     """The metric per channel: the series and the value over the whole range."""
-    catalogue = catalogue or default_metric_catalogue()
     series = metric_series(name, grain, "channel", start, end, run=run, catalogue=catalogue, contract=contract)
-    metric = catalogue.get(series.metric)
-    totals = _Evaluator(
-        catalogue, contract or default_catalogue(), run, "range", "channel", series.start, series.end
-    ).lines(metric)
+    totals = metric_total(
+        name, series.start, series.end, "channel", run=run, catalogue=catalogue, contract=contract
+    )
     return ChannelComparison(
-        metric=metric.name,
-        unit=metric.unit,
-        start=series.start,
-        end=series.end,
-        totals={key: values[series.start] for key, values in sorted(totals.items())},
-        series=series,
+        metric=series.metric, unit=series.unit, start=series.start, end=series.end, totals=totals, series=series
     )
 
 

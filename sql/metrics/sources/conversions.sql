@@ -1,6 +1,8 @@
 -- Actions that should lead to an order, each with whether the same user placed an order
 -- within a day and within 7 days after it: touchpoint clicks, visits brought by a share
 -- (`page_view` with ref_share_id) and behaviour tags set on the user (`tag_set`).
+-- The lambdas get the action's time as a second array instead of reading the column:
+-- ClickHouse 18.16 drops a subquery column that only a lambda reads.
 SELECT
     user_id,
     kind,
@@ -11,8 +13,9 @@ SELECT
     slot,
     campaign,
     tag,
-    arrayExists(t -> t >= ts_ms AND t <= ts_ms + 86400000, order_times) AS ordered_within_1_day,
-    arrayExists(t -> t >= ts_ms AND t <= ts_ms + 604800000, order_times) AS ordered_within_7_days
+    arrayResize(emptyArrayUInt64(), length(order_times), ts_ms) AS action_times,
+    arrayExists((t, at) -> t >= at AND t <= at + 86400000, order_times, action_times) AS ordered_within_1_day,
+    arrayExists((t, at) -> t >= at AND t <= at + 604800000, order_times, action_times) AS ordered_within_7_days
 FROM (
     SELECT user_id, event AS kind, toDate(ts) AS day, ts_ms, channel, business, slot, campaign, '' AS tag
     FROM events

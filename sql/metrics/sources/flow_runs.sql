@@ -1,5 +1,7 @@
 -- One row per user, flow and day on which the user reached step 1: the run starts at the
 -- day's first step 1 and completes at the first last step within an hour after it.
+-- The lambda gets the start as a second array instead of reading the column: ClickHouse
+-- 18.16 drops a subquery column that only a lambda reads.
 SELECT
     user_id,
     flow,
@@ -7,7 +9,10 @@ SELECT
     channel,
     day,
     started_ms,
-    arrayReduce('min', arrayFilter(t -> t >= started_ms AND t <= started_ms + 3600000, last_step_times)) AS completed_ms,
+    arrayReduce('min', arrayFilter(
+        (t, start) -> t >= start AND t <= start + 3600000,
+        last_step_times, arrayResize(emptyArrayUInt64(), length(last_step_times), started_ms)
+    )) AS completed_ms,
     completed_ms > 0 AS completed,
     (completed_ms - started_ms) / 1000 AS seconds_to_complete
 FROM (

@@ -1,6 +1,7 @@
 -- One row per user and day with client activity, with the user's activity around that day
 -- (42 days back, 14 forward) for retention and churn. `channel`: the day's first channel.
--- ClickHouse 18.16 lets a lambda read a column only if the query also selects it: `day` is.
+-- ClickHouse 18.16 lets a lambda read a column only if the outer query needs it too: `day`
+-- always is (every metric query filters on it).
 SELECT
     user_id,
     day,
