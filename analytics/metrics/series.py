@@ -295,9 +295,7 @@ def compare_channels(
 ) -> ChannelComparison:
     """The metric per channel: the series and the value over the whole range."""
     series = metric_series(name, grain, "channel", start, end, run=run, catalogue=catalogue, contract=contract)
-    totals = metric_total(
-        name, series.start, series.end, "channel", run=run, catalogue=catalogue, contract=contract
-    )
+    totals = metric_total(name, series.start, series.end, "channel", run=run, catalogue=catalogue, contract=contract)
     return ChannelComparison(
         metric=series.metric, unit=series.unit, start=series.start, end=series.end, totals=totals, series=series
     )
