@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 
 from core.config import Settings, load_settings
+from touchstream.metrics_cli import metrics_app
 
 app = typer.Typer(
     help="Touchstream: streaming clickstream analytics and in-app precision marketing.",
@@ -22,6 +23,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+app.add_typer(metrics_app, name="metrics")
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
 
@@ -218,10 +220,12 @@ def run(
 def _parse_day_ms(day: str) -> int:
     import datetime as dt
 
+    from core.clock import parse_day
+
     try:
-        d = dt.date.fromisoformat(day)
-    except ValueError:
-        raise typer.BadParameter(f"{day!r} is not a date YYYY-MM-DD") from None
+        d = parse_day(day)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
     return int(dt.datetime(d.year, d.month, d.day, tzinfo=dt.UTC).timestamp() * 1000)
 
 
