@@ -111,6 +111,9 @@ def check_request(
         raise MetricInputError(
             "dimension_not_allowed", f"metric {metric.name} cannot be split by {dimension[:40]!r} (allowed: {allowed})"
         )
+    for value in (start, end):
+        if value is not None and (not isinstance(value, dt.date) or isinstance(value, dt.datetime)):
+            raise MetricInputError("bad_range", f"dates must be calendar days, not {type(value).__name__}")
     end = end or dt.datetime.now(dt.UTC).date()
     start = start or end - dt.timedelta(days=DEFAULT_SPAN_DAYS[grain] - 1)
     if not (MIN_DATE <= start <= MAX_DATE and MIN_DATE <= end <= MAX_DATE):
