@@ -107,8 +107,11 @@ class Source(StrictModel):
         if (self.table is None) == (self.query is None):
             raise ValueError("a source has exactly one of `table` or `query`")
         _check_fragment(self.day, "source day")
-        if self.query is not None and not (SOURCE_SQL_DIR / f"{self.query}.sql").is_file():
-            raise ValueError(f"source query sql/metrics/sources/{self.query}.sql does not exist")
+        if self.query is not None:
+            if not (SOURCE_SQL_DIR / f"{self.query}.sql").is_file():
+                raise ValueError(f"source query sql/metrics/sources/{self.query}.sql does not exist")
+            if ";" in _source_sql(self.query):
+                raise ValueError(f"sql/metrics/sources/{self.query}.sql: a read-only statement has no ';'")
         return self
 
     def from_clause(self) -> str:

@@ -92,11 +92,12 @@ def list_metrics(search: str = "", family: str | None = None, catalogue: MetricC
 
 
 def find_metric(name: str, catalogue: MetricCatalogue) -> Metric:
-    metric = catalogue.metrics.get(name)
+    metric = catalogue.metrics.get(name) if isinstance(name, str) else None
     if metric is None:
-        close = difflib.get_close_matches(name, list(catalogue.metrics), n=3)
+        text = str(name)[:80]
+        close = difflib.get_close_matches(text, list(catalogue.metrics), n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else "; `touchstream metrics list` shows them"
-        raise MetricInputError("unknown_metric", f"unknown metric {name[:80]!r}{hint}")
+        raise MetricInputError("unknown_metric", f"unknown metric {text!r}{hint}")
     return metric
 
 
@@ -104,13 +105,12 @@ def check_request(
     metric: Metric, grain: str, dimension: str | None, start: dt.date | None, end: dt.date | None
 ) -> tuple[Grain, dt.date, dt.date]:
     """Validate grain, dimension and range; fill the default range (ending today, UTC)."""
-    if grain not in GRAINS:
+    if not isinstance(grain, str) or grain not in GRAINS:
         raise MetricInputError("bad_grain", f"grain must be one of {', '.join(GRAINS)}")
-    if dimension is not None and dimension not in metric.dimensions:
+    if dimension is not None and (not isinstance(dimension, str) or dimension not in metric.dimensions):
         allowed = ", ".join(metric.dimensions) or "none"
-        raise MetricInputError(
-            "dimension_not_allowed", f"metric {metric.name} cannot be split by {dimension[:40]!r} (allowed: {allowed})"
-        )
+        message = f"metric {metric.name} cannot be split by {str(dimension)[:40]!r} (allowed: {allowed})"
+        raise MetricInputError("dimension_not_allowed", message)
     for value in (start, end):
         if value is not None and (not isinstance(value, dt.date) or isinstance(value, dt.datetime)):
             raise MetricInputError("bad_range", f"dates must be calendar days, not {type(value).__name__}")

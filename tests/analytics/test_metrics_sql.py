@@ -45,6 +45,7 @@ def test_sql_snapshot(name: str, grain: str, dimension: str | None) -> None:
 def test_placeholders_and_parameters_match(name: str, grain: str, dimension: str | None) -> None:
     for query in metric_queries(name, grain, dimension, START, END):
         assert {n for n, _ in placeholders(query.sql)} == set(query.params)
+        assert ";" not in query.sql  # the read-only path takes one statement
         assert query.params["from"] == START and query.params["to"] == END
 
 
