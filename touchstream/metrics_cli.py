@@ -51,12 +51,28 @@ def catalogue_markdown(metrics: list[Metric]) -> str:
     """The catalogue as one markdown table per family (embedded in docs/metrics.md)."""
     lines: list[str] = []
     for family in dict.fromkeys(m.family for m in metrics):
-        lines += [f"### {family}", "", "| metric | unit | dimensions | definition |", "|---|---|---|---|"]
+        lines += [
+            f"### {family}",
+            "",
+            "| metric | unit | dimensions | description | computed as |",
+            "|---|---|---|---|---|",
+        ]
         for m in (m for m in metrics if m.family == family):
-            dims = ", ".join(m.dimensions) or "-"
-            lines.append(f"| `{m.name}` | {m.unit} | {dims} | {m.description.replace('|', '/')} |")
+            cells = [f"`{m.name}`", m.unit, ", ".join(m.dimensions) or "-", m.description, _definition(m)]
+            lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
         lines.append("")
     return "\n".join(lines)
+
+
+def _definition(metric: Metric) -> str:
+    if metric.ratio:
+        scale = f" × {metric.scale:g}" if metric.scale != 1 else ""
+        return f"`{metric.ratio[0]}` / `{metric.ratio[1]}`{scale}"
+    if metric.difference:
+        return f"`{metric.difference[0]}` − `{metric.difference[1]}`"
+    where = "" if metric.where == "1" else f" where `{' '.join(metric.where.split())}`"
+    args = f" ({', '.join(f'{k}={v}' for k, v in metric.args.items())})" if metric.args else ""
+    return f"`{metric.value}` over {metric.source}{where}{args}"
 
 
 @metrics_app.command("list")

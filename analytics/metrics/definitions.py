@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import Field, field_validator, model_validator
@@ -281,8 +281,11 @@ def index_metrics(entries: Iterable[dict[str, Any]]) -> dict[str, Metric]:
 
 
 def read_family_files(directory: Path = DEFINITIONS_DIR) -> list[FamilyFile]:
+    """The family files, in the order of :data:`Family` (the issue's order)."""
     files = [p for p in sorted(directory.glob("*.yaml")) if p.name != SOURCES_FILE]
-    return [FamilyFile.model_validate(yaml.safe_load(p.read_text(encoding="utf-8"))) for p in files]
+    families = [FamilyFile.model_validate(yaml.safe_load(p.read_text(encoding="utf-8"))) for p in files]
+    order = get_args(Family)
+    return sorted(families, key=lambda f: order.index(f.family))
 
 
 def load_metric_catalogue(directory: Path = DEFINITIONS_DIR, contract: Catalogue | None = None) -> MetricCatalogue:

@@ -163,3 +163,12 @@ def test_a_new_flow_gets_its_metrics(definitions: Path) -> None:
         "flow_esim_activation_s2_activate_users",
         "flow_esim_activation_s1_scan_users",
     )
+
+
+def test_docs_list_the_catalogue_as_it_is() -> None:
+    """docs/metrics.md embeds `touchstream metrics list --markdown`; regenerate it after an edit."""
+    from touchstream.metrics_cli import catalogue_markdown
+
+    doc = (Path(__file__).parents[2] / "docs" / "metrics.md").read_text()
+    embedded = doc.split("<!-- catalogue:start -->\n", 1)[1].split("<!-- catalogue:end -->", 1)[0]
+    assert embedded == catalogue_markdown(list_metrics())
