@@ -16,7 +16,8 @@ last 30 days (:func:`metric_series`) and the channel comparison (:func:`compare_
 when the metric has a channel dimension. Each page is timed once after one warm-up page.
 The baseline, in the same run: the metrics that read the pre-aggregate computed instead
 from ``events`` (same filters, plain aggregates), to show what pre-aggregation buys; their
-values must agree. Prints one JSON line.
+values must agree. Also, for one count and one distinct-user metric, the single daily
+query from each (best of 5), to separate what the aggregate states cost. Prints one JSON line.
 """
 
 from __future__ import annotations
@@ -193,6 +194,19 @@ def page(name: str, wh: Warehouse, catalogue: MetricCatalogue, start: Any, end: 
     return time.perf_counter() - began, [p.value for p in series.lines[0].points] if series.lines else []
 
 
+PROBES = ("page_views", "page_view_users")
+
+
+def best_query_s(name: str, wh: Warehouse, catalogue: MetricCatalogue, start: Any, end: Any) -> float:
+    """The daily series of ``name`` (one statement), best of 5."""
+    times = []
+    for _ in range(5):
+        began = time.perf_counter()
+        metric_series(name, "day", None, start, end, run=wh.query, catalogue=catalogue)
+        times.append(time.perf_counter() - began)
+    return round(min(times), 3)
+
+
 def _summary(seconds: list[float]) -> dict[str, float]:
     ordered = sorted(seconds)
     return {
@@ -236,6 +250,13 @@ def main() -> None:
                 raw_times[name], raw_values = page(name, wh, raw, start, end)
                 if raw_values != values[name]:
                     disagree.append(name)
+            probes = {
+                name: {
+                    "preaggregate": best_query_s(name, wh, catalogue, start, end),
+                    "events": best_query_s(name, wh, raw, start, end),
+                }
+                for name in PROBES
+            }
         finally:
             wh.close()
     by_source: dict[str, list[float]] = {}
@@ -260,6 +281,7 @@ def main() -> None:
         "same_pages_from_events_total_s": round(raw_s, 2),
         "speedup_from_preaggregation": round(raw_s / pre_s, 1) if pre_s else None,
         "preaggregate_disagrees_with_events": disagree,
+        "single_query_s": probes,
     }
     sys.stdout.write(orjson.dumps(line).decode() + "\n")
 
