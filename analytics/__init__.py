@@ -1,1 +1,1 @@
-"""Operator analytics: definitions compiled to SQL over the warehouse, run, and shaped into results."""
+"""Operator analytics over the warehouse: funnels, behaviour metrics, touchpoint results."""

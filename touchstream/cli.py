@@ -19,6 +19,7 @@ from typer.core import TyperGroup
 
 from core.config import Settings, load_settings
 from tagging.diff import DEFAULT_MAX_REMOVED_SHARE
+from touchstream.metrics_cli import metrics_app
 from touchstream.render import error_line, result_table
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+app.add_typer(metrics_app, name="metrics")
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
 
@@ -489,10 +491,12 @@ def run(
 
 
 def _parse_day_ms(day: str) -> int:
+    from core.clock import parse_day
+
     try:
-        d = dt.date.fromisoformat(day)
-    except ValueError:
-        raise typer.BadParameter(f"{day!r} is not a date YYYY-MM-DD") from None
+        d = parse_day(day)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
     return _day_ms(d)
 
 
