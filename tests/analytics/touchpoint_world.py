@@ -1,6 +1,6 @@
 """A small world of touches and outcomes whose touchpoint results are worked out by hand.
 
-Times (times from D = 2026-09-01 00:00 UTC, range 1-7 September; x+c = exposure and a click 10 s
+Times from D = 2026-09-01 00:00 UTC, range 1-7 September; x+c = exposure and a click 10 s
 later; campaign bb sells broadband, dp data_pack, dp10 data_pack product dp-10g, `mystery` is unmapped):
 
 - u1: d1 bb app.banner x+c D+1h, d2 dp app.home_floor x D+1d; broadband 300 at D+2d -> d1 (dp sells no broadband)
