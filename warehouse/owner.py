@@ -20,7 +20,7 @@ from flask import Flask, Response, request
 from werkzeug.serving import make_server
 
 from core.config import Settings
-from warehouse.base import Warehouse, WarehouseError
+from warehouse.base import BadRequest, Warehouse, WarehouseError
 from warehouse.connect import connect
 from warehouse.loader import Loader, Source
 from warehouse.migrations import migrate
@@ -39,16 +39,32 @@ def create_query_app(warehouse: Warehouse) -> Flask:
 
     @app.post("/query")
     def query() -> Response:
-        sql = request.get_data(as_text=True)
         try:
-            result = warehouse.query(check_read_only(sql))
+            sql, params = _query_body()
+            result = warehouse.query(check_read_only(sql), params)
         except NotReadOnly as exc:
-            return _json({"error": str(exc)}, 403)
+            return _json({"error": str(exc), "reason": exc.reason}, 403)
         except WarehouseError as exc:
-            return _json({"error": str(exc)}, 400)
+            return _json({"error": str(exc), "reason": exc.reason}, 400)
         return _json({"columns": result.columns, "types": result.types, "rows": result.rows})
 
     return app
+
+
+def _query_body() -> tuple[str, dict[str, object] | None]:
+    """``{"sql": ..., "params": {...}}`` as JSON, or the SQL alone as text."""
+    if not request.is_json:
+        return request.get_data(as_text=True), None
+    try:
+        body = orjson.loads(request.get_data())
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"the body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict) or not isinstance(body.get("sql"), str) or set(body) - {"sql", "params"}:
+        raise BadRequest('the body must be {"sql": "...", "params": {...}}')
+    params = body.get("params")
+    if params is not None and not isinstance(params, dict):
+        raise BadRequest('"params" must be an object of name -> value')
+    return body["sql"], params
 
 
 def _json(body: object, status: int = 200) -> Response:

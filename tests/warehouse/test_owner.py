@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from core.config import Settings, load_settings
 from core.processes import free_port, stop_process_group, wait_until
 from tests.warehouse.conftest import record
 from warehouse import WarehouseError, WarehouseLocked
+from warehouse.base import BadParameters
 from warehouse.chdb.backend import ChdbWarehouse
 from warehouse.client import live_owner, run_query
 from warehouse.readonly import NotReadOnly, check_read_only
@@ -105,3 +107,28 @@ def test_read_statements_pass(sql: str) -> None:
 def test_other_statements_are_refused(sql: str) -> None:
     with pytest.raises(NotReadOnly):
         check_read_only(sql)
+
+
+def test_parameters_travel_through_the_owner(owner: Settings) -> None:
+    hostile = "'; DROP TABLE events_raw; --\\ \n ü"
+    result = run_query(
+        owner,
+        "SELECT {s:String} AS s, {d:Date} AS d, {xs:Array(UInt8)} AS xs",
+        {"s": hostile, "d": dt.date(2024, 1, 2), "xs": [1, 2]},
+    )
+    assert result.rows == [(hostile, dt.date(2024, 1, 2), [1, 2])]
+    with pytest.raises(BadParameters, match="has no value"):
+        run_query(owner, "SELECT {s:String}")
+    info = live_owner(owner)
+    assert info is not None
+    url = f"http://{info['host']}:{info['port']}/query"
+    for body in (
+        b"{not json",
+        b'["SELECT 1"]',
+        b'{"sql": 1}',
+        b'{"sql": "SELECT 1", "params": [1]}',
+        b'{"sql": "SELECT 1", "x": 1}',
+    ):
+        response = requests.post(url, data=body, headers={"Content-Type": "application/json"}, timeout=10)
+        assert (response.status_code, response.json()["reason"]) == (400, "bad_request"), body
+    assert run_query(owner, "SELECT count() FROM events_raw").scalar() == 0

@@ -8,17 +8,26 @@ owner's pid instead of chDB's opaque "Error initializing EmbeddedServer".
 
 from __future__ import annotations
 
-import datetime as dt
 import fcntl
 import os
+import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from warehouse.base import QueryResult, Row, Warehouse, WarehouseError, WarehouseLocked, to_utc_datetime
+from warehouse.base import (
+    QueryResult,
+    Row,
+    Warehouse,
+    WarehouseError,
+    WarehouseLocked,
+    convert_rows,
+    error_for_code,
+)
+from warehouse.params import engine_params
 
 
 class ChdbWarehouse(Warehouse):
@@ -62,26 +71,25 @@ class ChdbWarehouse(Warehouse):
             self._lock_file.close()
             self._lock_file = None
 
-    def _run(self, sql: str, fmt: str = "CSV") -> Any:
+    def _run(self, sql: str, fmt: str = "CSV", params: dict[str, str] | None = None) -> Any:
         with self._mutex:
             try:
-                return self._session.query(sql, fmt)
+                return self._session.query(sql, fmt, params=params)
             except Exception as exc:
-                raise WarehouseError(str(exc).strip()) from exc
+                raise _engine_error(exc) from exc
 
     def execute(self, sql: str) -> None:
         self._run(sql)
 
-    def query(self, sql: str) -> QueryResult:
-        raw = self._run(sql, "JSONCompact").bytes()
+    def query(self, sql: str, params: Mapping[str, object] | None = None) -> QueryResult:
+        bound = engine_params(sql, params) if params or "{" in sql else None
+        raw = self._run(sql, "JSONCompact", bound).bytes()
         if not raw.strip():
             return QueryResult(columns=[], types=[])
         doc = orjson.loads(raw)
         columns = [m["name"] for m in doc["meta"]]
         types = [m["type"] for m in doc["meta"]]
-        converters = [_converter(t) for t in types]
-        rows = [tuple(c(v) if c else v for c, v in zip(converters, row, strict=True)) for row in doc["data"]]
-        return QueryResult(columns=columns, types=types, rows=rows)
+        return QueryResult(columns=columns, types=types, rows=convert_rows(types, doc["data"]))
 
     def insert(self, table: str, rows: Sequence[Row]) -> int:
         if not rows:
@@ -98,13 +106,7 @@ class ChdbWarehouse(Warehouse):
         self._release_lock()
 
 
-def _converter(type_name: str) -> Any:
-    """JSON output quotes some types; turn them back into Python values."""
-    base = type_name.removeprefix("Nullable(").removeprefix("LowCardinality(")
-    if base.startswith("DateTime"):
-        return lambda v: None if v is None else to_utc_datetime(v)
-    if base.startswith("Date"):
-        return lambda v: None if v is None else dt.date.fromisoformat(v)
-    if base.startswith(("UInt64", "Int64", "UInt128", "Int128")):
-        return lambda v: None if v is None else int(v)
-    return None
+def _engine_error(exc: Exception) -> WarehouseError:
+    message = str(exc).strip()
+    code = re.match(r"Code: (\d+)\.", message)
+    return error_for_code(int(code.group(1)) if code else None, message)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from clickhouse_driver import Client
 from clickhouse_driver.errors import Error as DriverError
 
-from warehouse.base import QueryResult, Row, Warehouse, WarehouseError, to_utc_datetime
+from warehouse.base import QueryResult, Row, Warehouse, WarehouseError, convert_rows, error_for_code
+from warehouse.params import bind_literals
 
 
 class ClickHouseWarehouse(Warehouse):
@@ -37,19 +38,18 @@ class ClickHouseWarehouse(Warehouse):
                 return self._client.execute(sql, *args, **kwargs)
             except (DriverError, OSError) as exc:
                 message = getattr(exc, "message", None) or str(exc)
-                raise WarehouseError(message.split("Stack trace:")[0].strip()) from exc
+                raise error_for_code(getattr(exc, "code", None), message.split("Stack trace:")[0].strip()) from exc
 
     def execute(self, sql: str) -> None:
         self._call(sql)
 
-    def query(self, sql: str) -> QueryResult:
+    def query(self, sql: str, params: Mapping[str, object] | None = None) -> QueryResult:
+        if params or "{" in sql:
+            sql = bind_literals(sql, params)  # 18.16 has no server-side parameters
         rows, meta = self._call(sql, with_column_types=True)
         columns = [name for name, _ in meta]
         types = [t for _, t in meta]
-        fix = [i for i, t in enumerate(types) if t.startswith("DateTime")]
-        if fix:
-            rows = [tuple(to_utc_datetime(v) if i in fix else v for i, v in enumerate(row)) for row in rows]
-        return QueryResult(columns=columns, types=types, rows=[tuple(r) for r in rows])
+        return QueryResult(columns=columns, types=types, rows=convert_rows(types, rows))
 
     def insert(self, table: str, rows: Sequence[Row]) -> int:
         if not rows:
