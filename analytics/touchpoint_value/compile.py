@@ -17,6 +17,7 @@ from analytics.touchpoint_value.dimensions import DIMENSION_SQL, PERIOD_SQL, Dat
 from analytics.touchpoint_value.parameters import ValueParameters
 from core.contract.definitions import default_catalogue
 from warehouse.migrations import SQL_DIR
+from warehouse.sqltext import placeholder_parts, tokenize
 
 TEMPLATE_DIR = SQL_DIR / "touchpoints"
 
@@ -27,6 +28,12 @@ class Query:
 
     sql: str
     params: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def using(cls, sql: str, values: dict[str, Any]) -> Query:
+        """Keep the values the statement's placeholders name: the warehouse refuses unused ones."""
+        names = {placeholder_parts(token)[0] for token in tokenize(sql) if token.kind == "placeholder"}
+        return cls(sql, {name: value for name, value in values.items() if name in names})
 
 
 @cache
@@ -108,14 +115,14 @@ def results_query(
         "service_window_ms": params.service.window_ms,
         "service_keys": ["", *params.service.keys()],
     }
-    return Query(sql, bound)
+    return Query.using(sql, bound)
 
 
 def click_shares_query(period_range: DateRange, grain: Grain, params: ValueParameters) -> Query:
     """Clicks per period, channel, slot and campaign over all touchpoints: the cost allocation key."""
     touches, bound = _touches(period_range, params)
     sql = _template("click_shares").substitute(period=PERIOD_SQL[grain], touches=touches)
-    return Query(sql, bound | _common_params(period_range, params, None))
+    return Query.using(sql, bound | _common_params(period_range, params, None))
 
 
 def lift_query(
@@ -135,4 +142,4 @@ def lift_query(
     )
     bound = _common_params(period_range, params, campaigns)
     bound |= {"order_to_ms": period_range.end_ms + params.lift.window_ms, "lift_window_ms": params.lift.window_ms}
-    return Query(sql, bound)
+    return Query.using(sql, bound)
