@@ -21,6 +21,11 @@ GRAINS: tuple[Grain, ...] = get_args(Grain)
 Dimension = Literal["slot", "slot_kind", "channel", "campaign", "business"]
 DIMENSIONS: tuple[Dimension, ...] = get_args(Dimension)
 
+MAX_CAMPAIGNS = 1000
+"""A campaign filter names at most this many campaigns (each a bound value, like any other)."""
+MAX_CAMPAIGN_CHARS = 512
+"""The contract's longest prop value: a longer name cannot match any campaign."""
+
 MAX_RANGE_DAYS = 3 * 366
 """Reports span at most three years: enough for year-over-year, bounded for the engine."""
 
@@ -117,3 +122,15 @@ def check_dimensions(dims: Sequence[str]) -> tuple[Dimension, ...]:
     if len(set(dims)) != len(dims):
         raise ReportInputError(f"a dimension is repeated in {list(dims)}")
     return tuple(dims)  # type: ignore[arg-type]
+
+
+def check_campaigns(campaigns: Sequence[str] | None) -> list[str] | None:
+    """A campaign filter: ``None`` (all campaigns) or 1..1000 non-empty names of at most 512 characters."""
+    if campaigns is None:
+        return None
+    names = list(campaigns)
+    if not 0 < len(names) <= MAX_CAMPAIGNS:
+        raise ReportInputError(f"name 1 to {MAX_CAMPAIGNS} campaigns, not {len(names)}")
+    if any(not isinstance(n, str) or not 0 < len(n) <= MAX_CAMPAIGN_CHARS for n in names):
+        raise ReportInputError(f"a campaign name is 1 to {MAX_CAMPAIGN_CHARS} characters of text")
+    return names

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from analytics.touchpoint_value.compile import lift_query
-from analytics.touchpoint_value.dimensions import DateRange, Grain, check_dimensions, check_grain
+from analytics.touchpoint_value.dimensions import DateRange, Grain, check_campaigns, check_dimensions, check_grain
 from analytics.touchpoint_value.parameters import ValueParameters, default_parameters
 from analytics.touchpoint_value.source import QuerySource, run
 from core.models import StrictModel
@@ -80,7 +80,7 @@ def lift(
     grain_: Grain = check_grain(grain)
     dims_ = tuple(d for d in check_dimensions(dims) if d != "campaign")  # campaign is always a key
     params = params or default_parameters()
-    campaigns = [campaign] if isinstance(campaign, str) else campaign
+    campaigns = check_campaigns([campaign] if isinstance(campaign, str) else campaign)
     rows = run(source, lift_query(period_range, grain_, dims_, params, campaigns))
     alpha = 1 - params.lift.confidence
     return [_lift_row(row, dims_, params.lift.confidence, alpha) for row in rows]

@@ -18,6 +18,7 @@ from analytics.touchpoint_value.dimensions import (
     DateRange,
     Dimension,
     Grain,
+    check_campaigns,
     check_dimensions,
     check_grain,
 )
@@ -105,6 +106,7 @@ def touchpoint_results(
     """Results and value per ``grain`` period and ``dims``; ``campaigns`` keeps only those campaigns."""
     grain_ = check_grain(grain)
     dims_ = check_dimensions(dims)
+    campaigns = check_campaigns(campaigns)
     params = params or default_parameters()
     counted = run(source, results_query(period_range, grain_, dims_, params, campaigns))
     shares = run(source, click_shares_query(period_range, grain_, params))
