@@ -7,10 +7,10 @@ parameter, bound by the warehouse. Nothing a caller types is ever pasted into th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from string import Template
 from typing import Any
 
 from analytics.touchpoint_value.dimensions import DIMENSION_SQL, PERIOD_SQL, DateRange, Dimension, Grain
@@ -37,8 +37,28 @@ class Query:
 
 
 @cache
-def _template(name: str) -> Template:
-    return Template((TEMPLATE_DIR / f"{name}.sql").read_text(encoding="utf-8").strip())
+def _template_text(name: str) -> str:
+    return (TEMPLATE_DIR / f"{name}.sql").read_text(encoding="utf-8").strip()
+
+
+_HOLE = re.compile(r"\$(\w+)")
+
+
+def _render(name: str, **fragments: str) -> str:
+    """Fill a template's ``$holes``, indenting a multi-line fragment as its hole's line.
+
+    The generated SQL then reads as nested as it is; a hole without a fragment is a ``KeyError``.
+    """
+    text = _template_text(name)
+
+    def fill(match: re.Match[str]) -> str:
+        fragment = fragments[match.group(1)]
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        line = text[line_start : match.start()]
+        indent = line[: len(line) - len(line.lstrip())]
+        return fragment.replace("\n", "\n" + indent)
+
+    return _HOLE.sub(fill, text)
 
 
 def _period_between(low: str, high: str) -> str:
@@ -55,8 +75,8 @@ def _campaign_filter(campaigns: Sequence[str] | None) -> str:
 
 def _dimension_fragments(dims: Sequence[Dimension]) -> dict[str, str]:
     return {
-        "dimensions": "".join(f"\n    {DIMENSION_SQL[d]} AS {d}," for d in dims),
-        "dimension_names": "".join(f"\n    {d}," for d in dims),
+        "dimensions": "".join(f"\n{DIMENSION_SQL[d]} AS {d}," for d in dims),
+        "dimension_names": "".join(f"\n{d}," for d in dims),
         "group_dimensions": "".join(f", {d}" for d in dims),
     }
 
@@ -85,7 +105,7 @@ def _common_params(period_range: DateRange, params: ValueParameters, campaigns: 
 
 def _touches(period_range: DateRange, params: ValueParameters) -> tuple[str, dict[str, Any]]:
     widen = params.attribution.longest_ms
-    sql = _template("touches").substitute(touch_period=_period_between("touch_from_ms", "touch_to_ms"))
+    sql = _render("touches", touch_period=_period_between("touch_from_ms", "touch_to_ms"))
     return sql, {"touch_from_ms": max(0, period_range.start_ms - widen), "touch_to_ms": period_range.end_ms + widen}
 
 
@@ -98,9 +118,10 @@ def results_query(
 ) -> Query:
     """Exposures, reach, clicks, attributed conversions and service transactions per period and dims."""
     touches, bound = _touches(period_range, params)
-    outcomes = _template("outcomes").substitute(outcome_period=_period_between("start_ms", "outcome_to_ms"))
-    attributed = _template("attributed").substitute(outcomes=outcomes, touches=touches)
-    sql = _template("results").substitute(
+    outcomes = _render("outcomes", outcome_period=_period_between("start_ms", "outcome_to_ms"))
+    attributed = _render("attributed", outcomes=outcomes, touches=touches)
+    sql = _render(
+        "results",
         period=PERIOD_SQL[grain],
         touches=touches,
         attributed=attributed,
@@ -121,7 +142,7 @@ def results_query(
 def click_shares_query(period_range: DateRange, grain: Grain, params: ValueParameters) -> Query:
     """Clicks per period, channel, slot and campaign over all touchpoints: the cost allocation key."""
     touches, bound = _touches(period_range, params)
-    sql = _template("click_shares").substitute(period=PERIOD_SQL[grain], touches=touches)
+    sql = _render("click_shares", period=PERIOD_SQL[grain], touches=touches)
     return Query.using(sql, bound | _common_params(period_range, params, None))
 
 
@@ -133,7 +154,8 @@ def lift_query(
     campaigns: Sequence[str] | None = None,
 ) -> Query:
     """Treated and control users and their conversions per period, dims and campaign."""
-    sql = _template("lift").substitute(
+    sql = _render(
+        "lift",
         period=PERIOD_SQL[grain],
         decision_period=_period_between("start_ms", "end_ms"),
         order_period=_period_between("start_ms", "order_to_ms"),

@@ -24,8 +24,12 @@ FROM (
             tuple(decision_id, campaign, touch_ms, channel, slot, campaign_business),
             tuple(is_click, touch_ms, decision_id, campaign)
         ) AS winner
-    FROM ($outcomes) AS outcome
-    ALL INNER JOIN ($touches) AS touch USING user_id
+    FROM (
+        $outcomes
+    ) AS outcome
+    ALL INNER JOIN (
+        $touches
+    ) AS touch USING user_id
     WHERE touch_ms <= outcome_ms
         AND (
             (

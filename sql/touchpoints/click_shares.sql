@@ -3,7 +3,9 @@
 SELECT $period AS period, channel, slot, campaign, count() AS clicks
 FROM (
     SELECT touch_ms AS at_ms, channel, slot, campaign
-    FROM ($touches)
+    FROM (
+        $touches
+    )
     WHERE is_click AND touch_ms >= {start_ms:UInt64} AND touch_ms < {end_ms:UInt64}
 )
 GROUP BY period, channel, slot, campaign

@@ -19,11 +19,15 @@ FROM (
         campaign,
         campaign_business,
         toFloat64(0) AS amount
-    FROM ($touches)
+    FROM (
+        $touches
+    )
     WHERE touch_ms >= {start_ms:UInt64} AND touch_ms < {end_ms:UInt64} AND $campaign_filter
     UNION ALL
     SELECT kind AS fact, touch_ms AS at_ms, user_id, channel, slot, campaign, campaign_business, amount
-    FROM ($attributed)
+    FROM (
+        $attributed
+    )
     WHERE touch_ms >= {start_ms:UInt64} AND touch_ms < {end_ms:UInt64} AND $campaign_filter
 )
 GROUP BY period$group_dimensions
