@@ -100,6 +100,10 @@ class Cost(StrictModel):
         return self
 
 
+SELLS_NOTHING = "none"
+"""The business of a campaign that sells nothing (an announcement): no order is ever its conversion."""
+
+
 class CampaignTarget(StrictModel):
     """What a campaign sells: orders of this business (and product, when given) are its conversions."""
 
@@ -108,13 +112,13 @@ class CampaignTarget(StrictModel):
 
     @model_validator(mode="after")
     def _known_business(self) -> CampaignTarget:
-        if self.business not in default_catalogue().businesses:
-            raise ValueError(f"unknown business {self.business!r}")
+        if self.business not in (*default_catalogue().businesses, SELLS_NOTHING):
+            raise ValueError(f"unknown business {self.business!r} (or {SELLS_NOTHING!r}: sells nothing)")
         return self
 
     def sells(self, product: str) -> bool:
         """Whether this campaign sells ``product``, a business line or a product id."""
-        return product in (self.business, self.product)
+        return self.business != SELLS_NOTHING and product in (self.business, self.product)
 
 
 CampaignId = str

@@ -12,7 +12,7 @@ from functools import reduce
 from operator import add
 
 from analytics.touchpoint_value.dimensions import DateRange, ReportInputError, check_grain
-from analytics.touchpoint_value.parameters import ValueParameters, default_parameters
+from analytics.touchpoint_value.parameters import SELLS_NOTHING, ValueParameters, default_parameters
 from analytics.touchpoint_value.results import TouchpointRow, ValueBreakdown, touchpoint_results
 from analytics.touchpoint_value.source import QuerySource
 from core.contract.definitions import default_catalogue
@@ -93,5 +93,5 @@ def rank_slots(
 
 def known_products(params: ValueParameters) -> Sequence[str]:
     """Business lines and product ids some campaign sells: what :func:`rank_slots` accepts."""
-    targets = params.campaigns.values()
+    targets = [t for t in params.campaigns.values() if t.business != SELLS_NOTHING]
     return sorted({t.business for t in targets} | {t.product for t in targets if t.product})

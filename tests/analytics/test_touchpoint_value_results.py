@@ -7,8 +7,12 @@ import datetime as dt
 import pytest
 
 from analytics.touchpoint_value import DateRange, touchpoint_results
+from analytics.touchpoint_value.parameters import CampaignTarget
+from analytics.touchpoint_value.ranking import known_products
+from tests.analytics.touchpoint_events import HOUR_MS, D, Events
 from tests.analytics.touchpoint_world import SEPTEMBER_1_TO_7, mapped
 from warehouse import Warehouse
+from warehouse.sources import insert_events
 
 pytestmark = pytest.mark.integration
 
@@ -120,6 +124,19 @@ def test_without_exposure_credit_only_clicks_convert(touchpoint_world: Warehouse
     converted = {row.dims["slot"]: row.conversions for row in report.rows if row.conversions}
     assert "app.login_popup" not in converted  # d3 was exposure-only
     assert sum(converted.values()) == 6
+
+
+def test_a_campaign_that_sells_nothing_is_never_credited(wh: Warehouse) -> None:
+    ev = Events()
+    ev.exposed_and_clicked("u1", "app.banner", "bb", "d1", D)
+    ev.exposed_and_clicked("u1", "app.banner", "notice", "d2", D + HOUR_MS)  # later, but sells nothing
+    ev.order("u1", "broadband", D + 2 * HOUR_MS)
+    insert_events(wh, ev.records)
+    params = mapped().with_campaigns({**mapped().campaigns, "notice": CampaignTarget(business="none")})
+    report = touchpoint_results(wh, SEPTEMBER_1_TO_7, "total", ("campaign", "business"), params)
+    conversions = {tuple(r.dims.values()): r.conversions for r in report.rows}
+    assert conversions == {("bb", "broadband"): 1, ("notice", "none"): 0}
+    assert known_products(params) == ["broadband", "data_pack", "dp-10g"]
 
 
 def test_empty_warehouse_gives_no_rows(wh: Warehouse) -> None:
