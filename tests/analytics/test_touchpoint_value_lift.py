@@ -15,8 +15,8 @@ import pytest
 
 from analytics.touchpoint_value import DateRange, lift
 from analytics.touchpoint_value.lift import difference_interval, p_value, rate_interval, ratio_interval
-from tests.analytics.touchpoint_events import DAY_MS, HOUR_MS, D, Events
-from tests.analytics.touchpoint_world import SEPTEMBER_1_TO_7, mapped
+from tests.analytics.touchpoint_events import DAY_MS, D, Events
+from tests.analytics.touchpoint_world import SEPTEMBER_1_TO_7, decisions, mapped
 from warehouse import Warehouse
 from warehouse.sources import insert_events
 
@@ -69,33 +69,6 @@ def test_degenerate_groups_give_no_interval_rather_than_a_wrong_one() -> None:
     assert p_value(0, 10, 0, 10) is None  # no variance
     zero = difference_interval(0, 10, 0, 12, 0.05)
     assert zero is not None and zero.low < 0 < zero.high  # Newcombe still bounds a 0 - 0 difference
-
-
-def decisions() -> Events:
-    """Campaign bb (sells broadband) shown to t1..t5, held out for c1..c4, both for x1; dp shown to t1."""
-    ev = Events()
-    first = D + HOUR_MS
-    ev.decision("t1", "app.banner", first, shown="bb,dp")
-    ev.decision("t1", "app.home_floor", first + 3 * DAY_MS, shown="bb")  # later decision: entry stays first
-    ev.order("t1", "broadband", first + 2 * DAY_MS)  # converts
-    ev.decision("t2", "app.banner", first, shown="bb")
-    ev.order("t2", "broadband", first + 7 * DAY_MS)  # converts: exactly at the window's end
-    ev.decision("t3", "web.banner", first, shown="bb")
-    ev.order("t3", "broadband", first + 7 * DAY_MS + 1)  # 1 ms too late
-    ev.decision("t4", "web.banner", first, shown="bb")
-    ev.order("t4", "plan", first + HOUR_MS)  # not what bb sells
-    ev.decision("t5", "wechat.home_floor", first, shown="bb")
-    ev.decision("c1", "app.banner", first, holdout="bb")
-    ev.order("c1", "broadband", first + DAY_MS)  # converts
-    ev.decision("c2", "app.banner", first, shown="other", holdout="bb")
-    ev.order("c3", "broadband", first - HOUR_MS)  # before its decision: no
-    ev.decision("c3", "web.banner", first, holdout="bb")
-    ev.decision("c4", "web.banner", first)  # an empty decision: nothing shown, nothing held out
-    ev.decision("c4", "web.banner", first + HOUR_MS, holdout="bb")
-    ev.decision("x1", "app.banner", first, shown="bb")
-    ev.decision("x1", "app.banner", first + HOUR_MS, holdout="bb")
-    ev.decision("late", "app.banner", D + 8 * DAY_MS, shown="bb")  # after the range
-    return ev
 
 
 @pytest.fixture

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 
+import orjson
 import pytest
 
-from analytics.touchpoint_value import DateRange, touchpoint_results
+from analytics.touchpoint_value import DateRange, campaign_results, lift, slot_results, touchpoint_results, value
 from analytics.touchpoint_value.parameters import CampaignTarget
 from analytics.touchpoint_value.ranking import known_products
+from core.processes import wait_until
+from tests.analytics.test_touchpoint_value_lift import decisions
 from tests.analytics.touchpoint_events import HOUR_MS, D, Events
-from tests.analytics.touchpoint_world import SEPTEMBER_1_TO_7, mapped
+from tests.analytics.touchpoint_world import SEPTEMBER_1_TO_7, mapped, world
 from warehouse import Warehouse
+from warehouse.client import run_query
 from warehouse.sources import insert_events
 
 pytestmark = pytest.mark.integration
@@ -141,3 +145,31 @@ def test_a_campaign_that_sells_nothing_is_never_credited(wh: Warehouse) -> None:
 
 def test_empty_warehouse_gives_no_rows(wh: Warehouse) -> None:
     assert touchpoint_results(wh, SEPTEMBER_1_TO_7, "day", ("slot",), mapped()).rows == []
+
+
+@pytest.mark.slow
+def test_through_the_warehouse_owner_as_under_make_run(owner) -> None:  # type: ignore[no-untyped-def]
+    """With `make run` up, the UI and CLI pass settings: the queries and their arrays go through the owner."""
+    records = world().records + [{**r, "event_id": f"lift-{r['event_id']}"} for r in decisions().records]
+    owner.event_log.mkdir(parents=True, exist_ok=True)
+    segment = owner.event_log / "seg-0000000000001-1-000001.jsonl"
+    segment.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
+    unique = len({r["event_id"] for r in records})
+    wait_until(lambda: run_query(owner, "SELECT count() FROM events").scalar() == unique, 60, "the world to load")
+    (row,) = touchpoint_results(owner, SEPTEMBER_1_TO_7, "total", (), mapped()).rows
+    assert (row.exposures, row.reach, row.clicks, row.conversions, row.service_transactions) == (18, 15, 12, 7, 2)
+    bb = next(r for r in lift(owner, SEPTEMBER_1_TO_7, params=mapped()) if r.campaign == "bb")
+    assert (bb.treated_users, bb.treated_conversions, bb.control_users, bb.control_conversions) == (5, 2, 4, 1)
+
+
+def test_slot_campaign_and_value_views_lead_with_their_dimension(touchpoint_world: Warehouse) -> None:
+    by_slot = slot_results(touchpoint_world, SEPTEMBER_1_TO_7, "total", ("channel", "slot"), mapped())
+    assert by_slot.dims == ("slot", "channel")
+    by_campaign = campaign_results(touchpoint_world, SEPTEMBER_1_TO_7, "month", ("slot",), mapped(), ["dp10"])
+    assert [(r.dims, r.conversions) for r in by_campaign.rows] == [({"campaign": "dp10", "slot": "app.home_floor"}, 1)]
+    per_channel = value(touchpoint_world, SEPTEMBER_1_TO_7, params=mapped())
+    totals = {r.dims["channel"]: round(r.value.total_yuan, 6) for r in per_channel.rows}
+    # app: 13 exposures, 5 conversions, 2 service; web: 3, 1; wechat: 2, 1 (from the weekly table above)
+    assert totals == {"app": round(13 * 0.05 + 5 * 3 + 2 * 1.08, 6), "web": 3.15, "wechat": 3.1}
+    record = per_channel.rows[0].record()
+    assert record["channel"] == "app" and record["value_yuan"] == per_channel.rows[0].value.total_yuan

@@ -88,3 +88,30 @@ def world() -> Events:
     ev.exposed_and_clicked("u15", "web.login_popup", "bb", "d20", D + DAY_MS)
     ev.order("u15", "plan", D + DAY_MS + HOUR_MS, amount=999)
     return ev
+
+
+def decisions() -> Events:
+    """Campaign bb (sells broadband) shown to t1..t5, held out for c1..c4, both for x1; dp shown to t1."""
+    ev = Events()
+    first = D + HOUR_MS
+    ev.decision("t1", "app.banner", first, shown="bb,dp")
+    ev.decision("t1", "app.home_floor", first + 3 * DAY_MS, shown="bb")  # later decision: entry stays first
+    ev.order("t1", "broadband", first + 2 * DAY_MS)  # converts
+    ev.decision("t2", "app.banner", first, shown="bb")
+    ev.order("t2", "broadband", first + 7 * DAY_MS)  # converts: exactly at the window's end
+    ev.decision("t3", "web.banner", first, shown="bb")
+    ev.order("t3", "broadband", first + 7 * DAY_MS + 1)  # 1 ms too late
+    ev.decision("t4", "web.banner", first, shown="bb")
+    ev.order("t4", "plan", first + HOUR_MS)  # not what bb sells
+    ev.decision("t5", "wechat.home_floor", first, shown="bb")
+    ev.decision("c1", "app.banner", first, holdout="bb")
+    ev.order("c1", "broadband", first + DAY_MS)  # converts
+    ev.decision("c2", "app.banner", first, shown="other", holdout="bb")
+    ev.order("c3", "broadband", first - HOUR_MS)  # before its decision: no
+    ev.decision("c3", "web.banner", first, holdout="bb")
+    ev.decision("c4", "web.banner", first)  # an empty decision: nothing shown, nothing held out
+    ev.decision("c4", "web.banner", first + HOUR_MS, holdout="bb")
+    ev.decision("x1", "app.banner", first, shown="bb")
+    ev.decision("x1", "app.banner", first + HOUR_MS, holdout="bb")
+    ev.decision("late", "app.banner", D + 8 * DAY_MS, shown="bb")  # after the range
+    return ev
