@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 
 from core.config import Settings, load_settings
+from touchstream.render import error_line, result_table
 
 app = typer.Typer(
     help="Touchstream: streaming clickstream analytics and in-app precision marketing.",
@@ -89,35 +90,32 @@ def warehouse(
     try:
         serve(s, collector_sources(s) + warehouse_sources(s), port=s.warehouse_port)
     except WarehouseError as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
+        err_console.print(error_line(exc))
         raise typer.Exit(1) from None
 
 
 @app.command()
 def sql(
     ctx: typer.Context,
-    query: Annotated[str, typer.Argument(help="A read-only SQL statement.")],
+    query: Annotated[
+        str, typer.Argument(help="One read statement (SELECT, WITH, SHOW, DESCRIBE, EXISTS, EXPLAIN); runs read-only.")
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON rows instead of a table.")] = False,
 ) -> None:
-    """Query the warehouse (through its owner process while the stack runs)."""
-    from rich.table import Table
-
+    """Query the warehouse, read-only and within limits (through its owner process while the stack runs)."""
     from warehouse.base import WarehouseError
     from warehouse.client import run_query
 
     try:
         result = run_query(_settings(ctx), query)
     except WarehouseError as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
+        err_console.print(error_line(exc))
         raise typer.Exit(1) from None
     if as_json:
         rows = [dict(zip(result.columns, row, strict=True)) for row in result.rows]
         sys.stdout.write(orjson.dumps(rows, default=str, option=orjson.OPT_INDENT_2).decode() + "\n")
         return
-    table = Table(*result.columns)
-    for row in result.rows:
-        table.add_row(*(str(v) for v in row))
-    console.print(table)
+    console.print(result_table(result.columns, result.rows))
 
 
 @app.command()
@@ -171,7 +169,7 @@ def backfill(
     """Process event files as a bounded batch job (history, tests): same code as the pipeline."""
     missing = [str(f) for f in files if not f.exists()]
     if missing:
-        err_console.print(f"[red]error:[/red] no such file(s): {', '.join(missing)}")
+        err_console.print(error_line(f"no such file(s): {', '.join(missing)}"))
         raise typer.Exit(2)
     from flink_jobs.cli_entry import run_backfill
 
@@ -191,13 +189,9 @@ def tags(
     if as_json:
         sys.stdout.write(orjson.dumps(profile, option=orjson.OPT_INDENT_2).decode() + "\n")
         return
-    from rich.table import Table
-
-    table = Table("tag", "set at", "expires at", title=f"profile of {user_id}")
-    for tag in profile["tags"]:
-        table.add_row(tag["tag"], str(tag.get("set_at")), str(tag.get("expires_at")))
-    console.print(table)
-    console.print(profile["state"])
+    rows = [(tag["tag"], tag.get("set_at"), tag.get("expires_at")) for tag in profile["tags"]]
+    console.print(result_table(("tag", "set at", "expires at"), rows, title=f"profile of {user_id}"))
+    console.print(profile["state"], markup=False)
 
 
 @app.command()

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 
 import requests
 from rich.console import Console
-from rich.table import Table
 
 from core.config import Settings
 from core.processes import stop_process_group, wait_until
+from touchstream.render import result_table
 
 logger = logging.getLogger(__name__)
 console = Console()
@@ -180,7 +180,7 @@ def _print_tagged_user(settings: Settings) -> None:
         return
     user_id = rows[0][0]
     profile = read_profile(settings, user_id)
-    console.print(f"live profile of {user_id} (touchstream tags {user_id} --json):")
+    console.print(f"live profile of {user_id} (touchstream tags {user_id} --json):", markup=False)
     console.print(profile)
 
 
@@ -188,8 +188,5 @@ def _print_summary(settings: Settings) -> None:
     from warehouse.client import run_query
 
     result = run_query(settings, "SELECT channel, count() AS events FROM events GROUP BY channel ORDER BY channel")
-    table = Table(*result.columns, title="events by channel")
-    for row in result.rows:
-        table.add_row(*(str(v) for v in row))
-    console.print(table)
+    console.print(result_table(result.columns, result.rows, title="events by channel"))
     console.print('try: touchstream sql "SELECT event, count() FROM events GROUP BY event ORDER BY 2 DESC"')

@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.config import ReadOnlyLimits
+
 
 class WarehouseError(RuntimeError):
     """A query or connection failed; the message is the engine's, made readable.
@@ -42,6 +44,12 @@ class BadParameters(WarehouseError):
     reason = "bad_params"
 
 
+class SqlSyntaxError(WarehouseError):
+    """The statement cannot be split into tokens safely (unterminated or ambiguous)."""
+
+    reason = "syntax"
+
+
 class BadRequest(WarehouseError):
     """The request to the owner's endpoint is malformed (body, JSON shape)."""
 
@@ -54,7 +62,9 @@ class WarehouseBusy(WarehouseError):
     reason = "busy"
 
 
-_ERRORS_BY_REASON = {cls.reason: cls for cls in (NotReadOnly, LimitExceeded, BadParameters, BadRequest, WarehouseBusy)}
+_ERRORS_BY_REASON = {
+    cls.reason: cls for cls in (NotReadOnly, LimitExceeded, BadParameters, SqlSyntaxError, BadRequest, WarehouseBusy)
+}
 
 # ClickHouse error codes (src/Common/ErrorCodes.cpp; the same numbers in 18.16 and 26.x)
 _ERRORS_BY_CODE: dict[int, type[WarehouseError]] = {
@@ -66,6 +76,7 @@ _ERRORS_BY_CODE: dict[int, type[WarehouseError]] = {
     241: LimitExceeded,  # MEMORY_LIMIT_EXCEEDED
     307: LimitExceeded,  # TOO_MANY_BYTES
     396: LimitExceeded,  # TOO_MANY_ROWS_OR_BYTES
+    62: SqlSyntaxError,  # SYNTAX_ERROR
     456: BadParameters,  # UNKNOWN_QUERY_PARAMETER
     457: BadParameters,  # BAD_QUERY_PARAMETER
 }
@@ -111,6 +122,13 @@ class Warehouse(ABC):
     def query(self, sql: str, params: Mapping[str, object] | None = None) -> QueryResult:
         """Run a read statement of trusted code, ``{name:Type}`` placeholders bound to ``params``
         (warehouse/params.py). Values: str, int, float, list, date, and aware UTC datetimes."""
+
+    @abstractmethod
+    def query_untrusted(self, sql: str, params: Mapping[str, object] | None, limits: ReadOnlyLimits) -> QueryResult:
+        """Run a statement that comes from a person (CLI, owner endpoint, UI console): with the
+        engine's ``readonly=1`` and ``limits``, on a reader connection of its own, so it can
+        change nothing, reach nothing outside the warehouse and never hold up the loader
+        (warehouse/readonly.py, docs/warehouse.md "Read-only guarantees")."""
 
     @abstractmethod
     def insert(self, table: str, rows: Sequence[Row]) -> int:
