@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from tests.analytics.touchpoint_world import world
-from tests.warehouse.test_owner import owner  # noqa: F401 (fixture: a running `touchstream warehouse`)
 from warehouse import Warehouse
 from warehouse.sources import insert_events
 

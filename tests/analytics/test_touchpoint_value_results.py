@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import orjson
 import pytest
@@ -14,6 +15,7 @@ from core.processes import wait_until
 from tests.analytics.test_touchpoint_value_lift import decisions
 from tests.analytics.touchpoint_events import HOUR_MS, D, Events
 from tests.analytics.touchpoint_world import SEPTEMBER_1_TO_7, mapped, world
+from tests.warehouse.conftest import running_owner
 from warehouse import Warehouse
 from warehouse.client import run_query
 from warehouse.sources import insert_events
@@ -148,18 +150,20 @@ def test_empty_warehouse_gives_no_rows(wh: Warehouse) -> None:
 
 
 @pytest.mark.slow
-def test_through_the_warehouse_owner_as_under_make_run(owner) -> None:  # type: ignore[no-untyped-def]
-    """With `make run` up, the UI and CLI pass settings: the queries and their arrays go through the owner."""
+def test_through_the_warehouse_owner_as_under_make_run(tmp_path: Path) -> None:
+    """With `make run` up, the UI and CLI pass settings: the queries and their arrays go through the owner,
+    as people's statements (readonly, with the owner's limits: 2 s and 1,000 rows in this test)."""
     records = world().records + [{**r, "event_id": f"lift-{r['event_id']}"} for r in decisions().records]
-    owner.event_log.mkdir(parents=True, exist_ok=True)
-    segment = owner.event_log / "seg-0000000000001-1-000001.jsonl"
-    segment.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
-    unique = len({r["event_id"] for r in records})
-    wait_until(lambda: run_query(owner, "SELECT count() FROM events").scalar() == unique, 60, "the world to load")
-    (row,) = touchpoint_results(owner, SEPTEMBER_1_TO_7, "total", (), mapped()).rows
-    assert (row.exposures, row.reach, row.clicks, row.conversions, row.service_transactions) == (18, 15, 12, 7, 2)
-    bb = next(r for r in lift(owner, SEPTEMBER_1_TO_7, params=mapped()) if r.campaign == "bb")
-    assert (bb.treated_users, bb.treated_conversions, bb.control_users, bb.control_conversions) == (5, 2, 4, 1)
+    with running_owner(tmp_path / "home") as owner:
+        owner.event_log.mkdir(parents=True, exist_ok=True)
+        segment = owner.event_log / "seg-0000000000001-1-000001.jsonl"
+        segment.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
+        unique = len({r["event_id"] for r in records})
+        wait_until(lambda: run_query(owner, "SELECT count() FROM events").scalar() == unique, 60, "the world to load")
+        (row,) = touchpoint_results(owner, SEPTEMBER_1_TO_7, "total", (), mapped()).rows
+        assert (row.exposures, row.reach, row.clicks, row.conversions, row.service_transactions) == (18, 15, 12, 7, 2)
+        bb = next(r for r in lift(owner, SEPTEMBER_1_TO_7, params=mapped()) if r.campaign == "bb")
+        assert (bb.treated_users, bb.treated_conversions, bb.control_users, bb.control_conversions) == (5, 2, 4, 1)
 
 
 def test_slot_campaign_and_value_views_lead_with_their_dimension(touchpoint_world: Warehouse) -> None:
