@@ -17,6 +17,8 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint, proportions_ztest
+
 from analytics.touchpoint_value.compile import lift_query
 from analytics.touchpoint_value.dimensions import DateRange, Grain, check_campaigns, check_dimensions, check_grain
 from analytics.touchpoint_value.parameters import ValueParameters, default_parameters
@@ -109,8 +111,6 @@ def _lift_row(row: dict[str, Any], dims: Sequence[str], confidence: float, alpha
 
 def rate_interval(conversions: int, users: int, alpha: float) -> Interval | None:
     """Wilson score interval of one group's conversion rate."""
-    from statsmodels.stats.proportion import proportion_confint
-
     if not users:
         return None
     low, high = proportion_confint(conversions, users, alpha=alpha, method="wilson")
@@ -119,8 +119,6 @@ def rate_interval(conversions: int, users: int, alpha: float) -> Interval | None
 
 def difference_interval(x1: int, n1: int, x2: int, n2: int, alpha: float) -> Interval | None:
     """Newcombe hybrid score interval of p1 - p2."""
-    from statsmodels.stats.proportion import confint_proportions_2indep
-
     if not (n1 and n2):
         return None
     low, high = confint_proportions_2indep(x1, n1, x2, n2, method="newcomb", compare="diff", alpha=alpha)
@@ -129,8 +127,6 @@ def difference_interval(x1: int, n1: int, x2: int, n2: int, alpha: float) -> Int
 
 def ratio_interval(x1: int, n1: int, x2: int, n2: int, alpha: float) -> Interval | None:
     """Katz log interval of p1 / p2; none when a group has no conversion (the ratio is 0 or unbounded)."""
-    from statsmodels.stats.proportion import confint_proportions_2indep
-
     if not (n1 and n2 and x1 and x2):
         return None
     low, high = confint_proportions_2indep(x1, n1, x2, n2, method="log", compare="ratio", alpha=alpha)
@@ -139,8 +135,6 @@ def ratio_interval(x1: int, n1: int, x2: int, n2: int, alpha: float) -> Interval
 
 def p_value(x1: int, n1: int, x2: int, n2: int) -> float | None:
     """Two-sided pooled z-test of p1 = p2; none when it is undefined (no data, or no variance)."""
-    from statsmodels.stats.proportion import proportions_ztest
-
     if not (n1 and n2) or x1 + x2 in (0, n1 + n2):
         return None
     with warnings.catch_warnings():

@@ -9,7 +9,7 @@ changing a unit value never needs new SQL.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from analytics.touchpoint_value.compile import click_shares_query, results_query
@@ -144,7 +144,7 @@ def touchpoint_results(
     )
 
 
-def _grouping(dims: Sequence[Dimension], params: ValueParameters):  # type: ignore[no-untyped-def]
+def _grouping(dims: Sequence[Dimension], params: ValueParameters) -> Callable[[Mapping[str, Any]], tuple[str, ...]]:
     """A click-share row's dimension values, computed as results.sql computes them."""
     kinds = {name: slot.kind for name, slot in default_catalogue().slots.items()}
 

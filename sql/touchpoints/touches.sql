@@ -1,5 +1,5 @@
--- touches: one row per touchpoint exposure or click, identified by (decision_id, campaign, kind) so
---   that a frontend resending an exposure or click counts it once (its first report wins). The
+-- touches: one row per touchpoint exposure or click, identified by (decision_id, campaign, kind, user)
+--   so that a frontend resending an exposure or click counts it once (its first report wins). The
 --   campaign's business and product (what it sells, '' = not mapped) come from the campaign mapping
 --   bound as parallel arrays. Loaded from the range widened by the longest attribution window, so a
 --   later touch outside the range can still take an order from a touch inside it.
@@ -7,8 +7,8 @@ SELECT
     decision_id,
     campaign,
     is_click,
+    user_id,
     min(ts_ms) AS touch_ms,
-    argMin(user_id, ts_ms) AS user_id,
     argMin(channel, ts_ms) AS channel,
     argMin(slot, ts_ms) AS slot,
     arrayElement({map_businesses:Array(String)}, indexOf({map_campaigns:Array(String)}, campaign)) AS campaign_business,
@@ -25,4 +25,4 @@ FROM (
     FROM events
     WHERE event IN ('touchpoint_exposure', 'touchpoint_click') AND $touch_period
 )
-GROUP BY decision_id, campaign, is_click
+GROUP BY decision_id, campaign, is_click, user_id

@@ -22,8 +22,8 @@ FROM (
         campaign_business,
         toFloat64(0) AS amount
     FROM (
-        -- touches: one row per touchpoint exposure or click, identified by (decision_id, campaign, kind) so
-        --   that a frontend resending an exposure or click counts it once (its first report wins). The
+        -- touches: one row per touchpoint exposure or click, identified by (decision_id, campaign, kind, user)
+        --   so that a frontend resending an exposure or click counts it once (its first report wins). The
         --   campaign's business and product (what it sells, '' = not mapped) come from the campaign mapping
         --   bound as parallel arrays. Loaded from the range widened by the longest attribution window, so a
         --   later touch outside the range can still take an order from a touch inside it.
@@ -31,8 +31,8 @@ FROM (
             decision_id,
             campaign,
             is_click,
+            user_id,
             min(ts_ms) AS touch_ms,
-            argMin(user_id, ts_ms) AS user_id,
             argMin(channel, ts_ms) AS channel,
             argMin(slot, ts_ms) AS slot,
             arrayElement({map_businesses:Array(String)}, indexOf({map_campaigns:Array(String)}, campaign)) AS campaign_business,
@@ -49,7 +49,7 @@ FROM (
             FROM events
             WHERE event IN ('touchpoint_exposure', 'touchpoint_click') AND ts >= toDateTime(intDiv({touch_from_ms:UInt64}, 1000)) AND ts <= toDateTime(intDiv({touch_to_ms:UInt64}, 1000)) AND ts_ms >= {touch_from_ms:UInt64} AND ts_ms < {touch_to_ms:UInt64}
         )
-        GROUP BY decision_id, campaign, is_click
+        GROUP BY decision_id, campaign, is_click, user_id
     )
     WHERE touch_ms >= {start_ms:UInt64} AND touch_ms < {end_ms:UInt64} AND has({campaigns:Array(String)}, campaign)
     UNION ALL
@@ -94,8 +94,8 @@ FROM (
                 WHERE event = 'flow_step' AND has({service_keys:Array(String)}, concat(flow, ':', toString(step))) AND ts >= toDateTime(intDiv({start_ms:UInt64}, 1000)) AND ts <= toDateTime(intDiv({outcome_to_ms:UInt64}, 1000)) AND ts_ms >= {start_ms:UInt64} AND ts_ms < {outcome_to_ms:UInt64}
             ) AS outcome
             ALL INNER JOIN (
-                -- touches: one row per touchpoint exposure or click, identified by (decision_id, campaign, kind) so
-                --   that a frontend resending an exposure or click counts it once (its first report wins). The
+                -- touches: one row per touchpoint exposure or click, identified by (decision_id, campaign, kind, user)
+                --   so that a frontend resending an exposure or click counts it once (its first report wins). The
                 --   campaign's business and product (what it sells, '' = not mapped) come from the campaign mapping
                 --   bound as parallel arrays. Loaded from the range widened by the longest attribution window, so a
                 --   later touch outside the range can still take an order from a touch inside it.
@@ -103,8 +103,8 @@ FROM (
                     decision_id,
                     campaign,
                     is_click,
+                    user_id,
                     min(ts_ms) AS touch_ms,
-                    argMin(user_id, ts_ms) AS user_id,
                     argMin(channel, ts_ms) AS channel,
                     argMin(slot, ts_ms) AS slot,
                     arrayElement({map_businesses:Array(String)}, indexOf({map_campaigns:Array(String)}, campaign)) AS campaign_business,
@@ -121,7 +121,7 @@ FROM (
                     FROM events
                     WHERE event IN ('touchpoint_exposure', 'touchpoint_click') AND ts >= toDateTime(intDiv({touch_from_ms:UInt64}, 1000)) AND ts <= toDateTime(intDiv({touch_to_ms:UInt64}, 1000)) AND ts_ms >= {touch_from_ms:UInt64} AND ts_ms < {touch_to_ms:UInt64}
                 )
-                GROUP BY decision_id, campaign, is_click
+                GROUP BY decision_id, campaign, is_click, user_id
             ) AS touch USING user_id
             WHERE touch_ms <= outcome_ms
                 AND (
