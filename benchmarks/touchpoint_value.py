@@ -28,7 +28,8 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analytics.touchpoint_value import DateRange, lift, rank_slots, touchpoint_results  # noqa: E402
+from analytics.touchpoint_value import DateRange, default_parameters, lift, rank_slots, touchpoint_results  # noqa: E402
+from analytics.touchpoint_value.compile import Query, results_query  # noqa: E402
 from touchstream.traffic.generate import generate_world  # noqa: E402
 from warehouse import Warehouse, connect  # noqa: E402
 from warehouse.migrations import migrate  # noqa: E402
@@ -91,6 +92,11 @@ def load(wh: Warehouse, records: Iterator[dict[str, Any]], batch: int = 50_000) 
     return total + insert_events(wh, buffer)
 
 
+def without_final(wh: Warehouse, query: Query) -> object:
+    """The same statement on ``events_raw``: what deduplicating at read time (the view's FINAL) costs."""
+    return wh.query(query.sql.replace("FROM events\n", "FROM events_raw\n"), query.params)
+
+
 def median_ms(run: Callable[[], object], repeat: int) -> float:
     times = []
     for _ in range(repeat):
@@ -115,11 +121,15 @@ def main() -> None:
             "SELECT count() FROM events WHERE event IN ('touchpoint_exposure', 'touchpoint_click')"
         ).scalar()
         bounds = {"start_ms": span.start_ms, "end_ms": span.end_ms}
+        params = default_parameters()
         views: dict[str, Callable[[], object]] = {
             "baseline_exposures_per_slot": lambda: wh.query(BASELINE, bounds),
             "results_day_slot": lambda: touchpoint_results(wh, span, "day", ("slot",)),
             "results_week_channel_campaign": lambda: touchpoint_results(wh, span, "week", ("channel", "campaign")),
             "results_total_slot_kind": lambda: touchpoint_results(wh, span, "total", ("slot_kind",)),
+            "results_total_slot_kind_no_final": lambda: without_final(
+                wh, results_query(span, "total", ("slot_kind",), params)
+            ),
             "lift_total": lambda: lift(wh, span),
             "rank_broadband_day": lambda: rank_slots(wh, "broadband", span, "day"),
         }
