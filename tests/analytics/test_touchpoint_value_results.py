@@ -13,7 +13,7 @@ from analytics.touchpoint_value.parameters import CampaignTarget
 from analytics.touchpoint_value.ranking import known_products
 from core.processes import wait_until
 from tests.analytics.test_touchpoint_value_lift import decisions
-from tests.analytics.touchpoint_events import HOUR_MS, D, Events
+from tests.analytics.touchpoint_events import HOUR_MS, MINUTE_MS, D, Events
 from tests.analytics.touchpoint_world import SEPTEMBER_1_TO_7, mapped, world
 from tests.warehouse.conftest import running_owner
 from warehouse import Warehouse
@@ -143,6 +143,26 @@ def test_a_campaign_that_sells_nothing_is_never_credited(wh: Warehouse) -> None:
     conversions = {tuple(r.dims.values()): r.conversions for r in report.rows}
     assert conversions == {("bb", "broadband"): 1, ("notice", "none"): 0}
     assert known_products(params) == ["broadband", "data_pack", "dp-10g"]
+
+
+def test_the_service_window_edge_is_inclusive_to_the_millisecond(wh: Warehouse) -> None:
+    ev = Events()
+    for user, after in (("on_edge", 30 * MINUTE_MS), ("past_edge", 30 * MINUTE_MS + 1)):
+        clicked = ev.exposed_and_clicked(user, "app.reminder", "bb", f"d-{user}", D)
+        ev.flow_step(user, "bill_payment", 2, "topup", clicked + after)
+    insert_events(wh, ev.records)
+    (row,) = touchpoint_results(wh, SEPTEMBER_1_TO_7, "total", (), mapped()).rows
+    assert (row.clicks, row.service_transactions) == (2, 1)
+
+
+def test_one_decision_id_reported_by_two_users_is_two_touches(wh: Warehouse) -> None:
+    ev = Events()
+    ev.exposure("u1", "app.banner", "bb", "same", D)
+    ev.exposure("u2", "app.banner", "bb", "same", D + 1)
+    ev.exposure("u2", "app.banner", "bb", "same", D + 2)  # u2's resend
+    insert_events(wh, ev.records)
+    (row,) = touchpoint_results(wh, SEPTEMBER_1_TO_7, "total", (), mapped()).rows
+    assert (row.exposures, row.reach) == (2, 2)
 
 
 def test_empty_warehouse_gives_no_rows(wh: Warehouse) -> None:
