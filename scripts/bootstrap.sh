@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install everything Touchstream needs on a fresh Debian machine: Debian packages
-# (Java 17 for Flink; with --test, ClickHouse 18.16 for the integration tests), a
+# (Java 17 for Flink; with --test, ClickHouse 18.16 for the integration tests and Chromium
+# with fonts for the UI's browser tests), a
 # virtual environment in .venv and the pinned Python dependencies. Idempotent and quick
 # when nothing changed.
 set -euo pipefail
@@ -14,6 +15,9 @@ command -v javac >/dev/null 2>&1 || apt_packages+=(openjdk-17-jdk-headless)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || apt_packages+=(python3-venv)
 if (( want_test )); then
   command -v clickhouse-server >/dev/null 2>&1 || apt_packages+=(clickhouse-server)
+  # the UI tests drive Debian's Chromium through Playwright (tests/funnel_ui/); fonts so pages render text
+  [[ -x /usr/bin/chromium ]] || apt_packages+=(chromium)
+  [[ -d /usr/share/fonts/truetype/liberation ]] || apt_packages+=(fonts-liberation)
 fi
 if (( ${#apt_packages[@]} )); then
   echo "bootstrap: installing Debian packages: ${apt_packages[*]}"
