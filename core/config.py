@@ -22,6 +22,8 @@ from core.models import StrictModel
 
 ENV_PREFIX = "TOUCHSTREAM_"
 BACKEND_KEY_PATTERN = re.compile(r"[\x21-\x7e]{24,256}")  # visible ASCII: fits a header, long enough not to guess
+UI_USER_PATTERN = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
+UI_PASSWORD_PATTERN = re.compile(r"[^\x00-\x1f\x7f]{12,256}")  # typed by a person: any text without control characters
 
 _ENVIRON: ContextVar[Mapping[str, str] | None] = ContextVar("touchstream_environ", default=None)
 
@@ -119,6 +121,9 @@ class Settings(EnvironmentSettings):
     sql_max_concurrent: PositiveInt = 2
     touchpoints_port: int = 8402
     ui_port: int = 8501
+    ui_user: str = "operator"  # the operator login of the UI (funnel_ui/)
+    # None: generated once into <home>/ui.password (mode 0600); kept out of repr like the back-end key
+    ui_password: str | None = Field(default=None, repr=False)
     # The back end's bearer key for business and service events; None: generated once under home
     # (core.credentials.backend_key). Kept out of repr so it never lands in a log line.
     backend_key: str | None = Field(default=None, repr=False)
@@ -129,6 +134,20 @@ class Settings(EnvironmentSettings):
         if key is not None and not BACKEND_KEY_PATTERN.fullmatch(key):
             raise ValueError("must be 24-256 visible ASCII characters (no spaces)")
         return key
+
+    @field_validator("ui_user")
+    @classmethod
+    def _user_is_usable(cls, user: str) -> str:
+        if not UI_USER_PATTERN.fullmatch(user):
+            raise ValueError("must be 1-64 of A-Z, a-z, 0-9 and _ . @ -")
+        return user
+
+    @field_validator("ui_password")
+    @classmethod
+    def _password_is_usable(cls, password: str | None) -> str | None:
+        if password is not None and not UI_PASSWORD_PATTERN.fullmatch(password):
+            raise ValueError("must be 12-256 characters without control characters")
+        return password
 
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:
@@ -155,6 +174,15 @@ class Settings(EnvironmentSettings):
     def backend_key_file(self) -> Path:
         """Where the generated back-end key lives when TOUCHSTREAM_BACKEND_KEY is not set."""
         return self.home / "backend.key"
+
+    @property
+    def ui_password_file(self) -> Path:
+        """The generated operator password of the UI when TOUCHSTREAM_UI_PASSWORD is not set."""
+        return self.home / "ui.password"
+
+    @property
+    def ui_url(self) -> str:
+        return f"http://{self.host}:{self.ui_port}"
 
     @property
     def warehouse_token_file(self) -> Path:

@@ -122,6 +122,25 @@ def warehouse(
 
 
 @app.command()
+def ui(
+    ctx: typer.Context,
+    port: Annotated[int | None, typer.Option(help="Listen port [env TOUCHSTREAM_UI_PORT].")] = None,
+    host: Annotated[str | None, typer.Option(help="Listen address [env TOUCHSTREAM_HOST].")] = None,
+) -> None:
+    """Run the operators' UI (Streamlit) until Ctrl-C: funnels, metrics, touchpoints, tags, SQL."""
+    from core.credentials import CredentialError
+    from funnel_ui.launcher import run_ui
+
+    s = _settings(ctx).with_overrides(ui_port=port, host=host)
+    try:
+        code = run_ui(s, announce=lambda line: console.print(line, markup=False))
+    except CredentialError as exc:
+        err_console.print(error_line(exc))
+        raise typer.Exit(2) from None
+    raise typer.Exit(code)
+
+
+@app.command()
 def sql(
     ctx: typer.Context,
     query: Annotated[
