@@ -17,4 +17,5 @@ lint: install
 bench: install
 	.venv/bin/python benchmarks/collector.py
 	.venv/bin/python -m benchmarks.pipeline --events 1000000
+	.venv/bin/python -m benchmarks.readonly
 	.venv/bin/python -m benchmarks.tag_latency --rate 5000 --seconds 30 --lateness-ms 1000 --tag-batch-ms 200

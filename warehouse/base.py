@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.config import ReadOnlyLimits
+
 
 class WarehouseError(RuntimeError):
     """A query or connection failed; the message is the engine's, made readable.
@@ -42,6 +44,12 @@ class BadParameters(WarehouseError):
     reason = "bad_params"
 
 
+class SqlSyntaxError(WarehouseError):
+    """The statement cannot be split into tokens safely (unterminated or ambiguous)."""
+
+    reason = "syntax"
+
+
 class BadRequest(WarehouseError):
     """The request to the owner's endpoint is malformed (body, JSON shape)."""
 
@@ -54,7 +62,9 @@ class WarehouseBusy(WarehouseError):
     reason = "busy"
 
 
-_ERRORS_BY_REASON = {cls.reason: cls for cls in (NotReadOnly, LimitExceeded, BadParameters, BadRequest, WarehouseBusy)}
+_ERRORS_BY_REASON = {
+    cls.reason: cls for cls in (NotReadOnly, LimitExceeded, BadParameters, SqlSyntaxError, BadRequest, WarehouseBusy)
+}
 
 # ClickHouse error codes (src/Common/ErrorCodes.cpp; the same numbers in 18.16 and 26.x)
 _ERRORS_BY_CODE: dict[int, type[WarehouseError]] = {
@@ -66,6 +76,7 @@ _ERRORS_BY_CODE: dict[int, type[WarehouseError]] = {
     241: LimitExceeded,  # MEMORY_LIMIT_EXCEEDED
     307: LimitExceeded,  # TOO_MANY_BYTES
     396: LimitExceeded,  # TOO_MANY_ROWS_OR_BYTES
+    62: SqlSyntaxError,  # SYNTAX_ERROR
     456: BadParameters,  # UNKNOWN_QUERY_PARAMETER
     457: BadParameters,  # BAD_QUERY_PARAMETER
 }
@@ -113,6 +124,13 @@ class Warehouse(ABC):
         (warehouse/params.py). Values: str, int, float, list, date, and aware UTC datetimes."""
 
     @abstractmethod
+    def query_untrusted(self, sql: str, params: Mapping[str, object] | None, limits: ReadOnlyLimits) -> QueryResult:
+        """Run a statement that comes from a person (CLI, owner endpoint, UI console): with the
+        engine's ``readonly=1`` and ``limits``, on a reader connection of its own, so it can
+        change nothing, reach nothing outside the warehouse and never hold up the loader
+        (warehouse/readonly.py, docs/warehouse.md "Read-only guarantees")."""
+
+    @abstractmethod
     def insert(self, table: str, rows: Sequence[Row]) -> int:
         """Insert rows (all with the same keys); returns the number inserted."""
 
@@ -137,7 +155,7 @@ def value_converter(type_name: str) -> Callable[[Any], Any] | None:
         return lambda v: None if v is None else to_utc_datetime(v)
     if base.startswith("Date"):
         return lambda v: v if v is None or isinstance(v, dt.date) else dt.date.fromisoformat(v)
-    if base.startswith(("UInt64", "Int64", "UInt128", "Int128")):
+    if base.startswith(("UInt64", "Int64", "UInt128", "Int128", "UInt256", "Int256")):
         return lambda v: None if v is None else int(v)
     return None
 

@@ -33,6 +33,7 @@ _DATE_RANGE = (dt.date(1970, 1, 1), dt.date(2105, 12, 31))  # what 18.16 and 26.
 _DATETIME_MAX = 2**32 - 1
 _DATETIME = re.compile(r"DateTime(?:\('([A-Za-z0-9_/+-]+)'\))?")
 _WRAPPER = re.compile(r"(Array|Nullable)\((.+)\)")
+_MAX_NESTING = 8
 SUPPORTED_TYPES = "String, Int8..Int64, UInt8..UInt64, Float32, Float64, Date, DateTime, Array(T), Nullable(T)"
 
 
@@ -46,9 +47,11 @@ class ParamType:
     timezone: str | None = None  # DateTime('tz')
 
 
-def parse_type(text: str) -> ParamType:
+def parse_type(text: str, depth: int = 0) -> ParamType:
     if wrapper := _WRAPPER.fullmatch(text):
-        return ParamType(text, wrapper.group(1), parse_type(wrapper.group(2)))
+        if depth >= _MAX_NESTING:
+            raise BadParameters(f"placeholder type {text[:60]}… nests deeper than {_MAX_NESTING} levels")
+        return ParamType(text, wrapper.group(1), parse_type(wrapper.group(2), depth + 1))
     if stamp := _DATETIME.fullmatch(text):
         return ParamType(text, "DateTime", timezone=stamp.group(1))
     if text in _INT_RANGES or text in ("String", "Float32", "Float64", "Date"):

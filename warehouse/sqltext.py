@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from warehouse.base import WarehouseError
+from warehouse.base import SqlSyntaxError
 
 TokenKind = Literal["word", "number", "string", "quoted", "placeholder", "symbol"]
 
@@ -24,12 +24,6 @@ _PLACEHOLDER = re.compile(r"\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*:\s*([^{}]+?)\s*\}")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 _NUMBER = re.compile(r"[0-9](?:[0-9A-Za-z_.]|(?<=[eEpP])[+-])*")
 _QUOTES = {"'": "string", '"': "quoted", "`": "quoted"}
-
-
-class SqlSyntaxError(WarehouseError):
-    """The statement cannot be split into tokens safely (unterminated or ambiguous)."""
-
-    reason = "syntax"
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from core.processes import stop_process_group, wait_until
-from tests.flink_jobs.outputs import rows
+from tests.flink_jobs.outputs import event_ids
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -46,7 +46,7 @@ class Pipeline:
         )
 
     def committed_ids(self) -> set[str]:
-        return {r["event_id"] for r in rows(self.out, "stream_events")}
+        return set(event_ids(self.out))
 
     def wait_for(self, ids: set[str], timeout: float = 120) -> None:
         def done() -> bool:

@@ -17,8 +17,8 @@ HOSTILE = [
     "it's",
     "back\\slash\\",
     "line\nbreak\r\n",
-    "'; DROP TABLE events_raw; --",
-    "\\'; DROP TABLE events_raw; --",
+    "'; DROP TABLE events_store; --",
+    "\\'; DROP TABLE events_store; --",
     "ünï©ødé 中文 \u2028\x85\x0b\t\x00",
     '{other:String} ` " */ /* --',
     "",
@@ -27,12 +27,12 @@ HOSTILE = [
 
 @pytest.mark.parametrize("value", HOSTILE, ids=range(len(HOSTILE)))
 def test_hostile_strings_are_data_on_both_engines(wh: Warehouse, value: str) -> None:
-    wh.insert("events_raw", [event_row(record("e1", user=value)), event_row(record("e2", user="someone"))])
+    wh.insert("events_store", [event_row(record("e1", user=value)), event_row(record("e2", user="someone"))])
     result = wh.query("SELECT user_id, {v:String} AS echoed FROM events WHERE user_id = {v:String}", {"v": value})
     assert result.rows == [(value, value)]
     arrays = wh.query("SELECT {vs:Array(String)} AS vs, length({vs:Array(String)}) AS n", {"vs": [value, "x'"]})
     assert arrays.rows == [([value, "x'"], 2)]
-    assert wh.query("SELECT count() FROM events_raw").scalar() == 2  # still there
+    assert wh.query("SELECT count() FROM events_store").scalar() == 2  # still there
 
 
 def test_typed_values_on_both_engines(wh: Warehouse) -> None:
@@ -98,6 +98,7 @@ def test_placeholders_inside_strings_and_comments_are_text(wh: Warehouse) -> Non
         ("SELECT {x:Map(String, String)}", {"x": {}}, "is not supported"),
         ("SELECT {x:Identifier}", {"x": "events"}, "is not supported"),
         ("SELECT {x:String}, {x:UInt8}", {"x": "a"}, "declared as both"),
+        ("SELECT {x:" + "Array(" * 5000 + "String" + ")" * 5000 + "}", {"x": []}, "nests deeper"),
     ],
 )
 def test_bad_parameters_are_refused_alike_on_both_engines(wh: Warehouse, sql: str, params, message: str) -> None:
