@@ -44,8 +44,8 @@ from warehouse.migrations import migrate
 SESSION_EVENTS = 16
 CHUNK_ROWS = 2_000_000
 COLUMNS = (
-    "event_id, user_id, channel, event, ts, ts_ms, received_at, received_ms, session_id, page, "
-    "prop_keys, prop_values, ip, ua_browser, ua_os, ua_device"
+    "event_id, user_id, channel, event, ts, ts_ms, client_ts_ms, received_at, received_ms, session_id, page, "
+    "prop_keys, prop_values, ip, ua_browser, ua_os, ua_device, late, source_file"
 )
 TAGS = ["browser:plan", "browser:broadband", "orderer:plan", "sharer:plan", "silent_churn_risk", "audience:winback"]
 RAW_VALUES = {
@@ -78,10 +78,11 @@ def synthesis_sql(first: int, rows: int, users: int, start_ms: int, days: int) -
     backend = [name for name, spec in contract.events.items() if spec.source == "backend"]
     mix = world.channels.home_mix
     return f"""
-INSERT INTO events_raw ({COLUMNS})
+INSERT INTO events_store ({COLUMNS})
 SELECT
     concat('b', toString(n)) AS event_id, user_id, channel, event,
-    toDateTime(intDiv(ts_ms, 1000)) AS ts, ts_ms, toDateTime(intDiv(ts_ms + delay, 1000)) AS received_at,
+    toDateTime(intDiv(ts_ms, 1000)) AS ts, ts_ms, ts_ms AS client_ts_ms,
+    toDateTime(intDiv(ts_ms + delay, 1000)) AS received_at,
     ts_ms + delay AS received_ms, if(service_or_backend, '', concat('s', toString(s))) AS session_id,
     concat('/', business, '/', event) AS page,
     multiIf(
@@ -117,7 +118,8 @@ SELECT
         event = 'broadband_contract', [toString(toDate(intDiv(ts_ms, 1000)) + cityHash64(n, 17) % 90)],
         event = 'unsubscribe', ['video-vip'],
         ['buy', business]) AS prop_values,
-    '127.0.0.1' AS ip, if(service_or_backend, '', 'Chrome') AS ua_browser, 'Android' AS ua_os, 'phone' AS ua_device
+    '127.0.0.1' AS ip, if(service_or_backend, '', 'Chrome') AS ua_browser, 'Android' AS ua_os, 'phone' AS ua_device,
+    delay > 60000 AS late, 'benchmark' AS source_file
 FROM (
     SELECT
         number AS n, intDiv(number, {SESSION_EVENTS}) AS s, number % {SESSION_EVENTS} AS pos,
@@ -168,7 +170,7 @@ def load(wh: Warehouse, events: int, users: int, start_ms: int, days: int) -> fl
     for first in range(0, events, CHUNK_ROWS):
         wh.execute(synthesis_sql(first, min(CHUNK_ROWS, events - first), users, start_ms, days))
     wh.execute(tag_changes_sql(max(1, events // 50), users, start_ms, days))
-    wh.execute("OPTIMIZE TABLE events_raw FINAL")
+    wh.execute("OPTIMIZE TABLE events_store FINAL")
     return time.perf_counter() - started
 
 

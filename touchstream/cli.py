@@ -108,6 +108,7 @@ def warehouse(
 ) -> None:
     """Own the warehouse: apply migrations, run the loader, serve read-only queries on loopback."""
     from analytics.audiences import audience_source
+    from analytics.metrics.collector_log import collector_log_source
     from flink_jobs.outputs import warehouse_sources
     from warehouse.base import WarehouseError
     from warehouse.owner import serve
@@ -115,7 +116,8 @@ def warehouse(
 
     s = _settings(ctx).with_overrides(warehouse_port=port)
     try:
-        serve(s, [quarantine_source(s), *warehouse_sources(s), audience_source(s)], port=s.warehouse_port)
+        sources = [quarantine_source(s), collector_log_source(s), *warehouse_sources(s), audience_source(s)]
+        serve(s, sources, port=s.warehouse_port)
     except WarehouseError as exc:
         err_console.print(error_line(exc))
         raise typer.Exit(1) from None

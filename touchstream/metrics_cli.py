@@ -15,11 +15,12 @@ from typing import Annotated, Any
 import orjson
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
-from analytics.metrics import GRAINS, Metric, MetricInputError, MetricSeries, list_metrics, metric_queries
+from analytics.metrics import GRAINS, Metric, MetricInputError, MetricSeries, SeriesPoint, list_metrics, metric_queries
 from core.clock import parse_day
+from touchstream.render import error_line, result_table
 
 metrics_app = typer.Typer(help="Behaviour metrics: the catalogue and each metric's series.", no_args_is_help=True)
 console = Console()
@@ -43,7 +44,7 @@ def _fail(code: int, reason: str, message: str, as_json: bool) -> typer.Exit:
     if as_json:
         _print_json({"error": message, "reason": reason})
     else:
-        err_console.print(f"[red]error:[/red] {escape(message)} [dim]({reason})[/dim]")
+        err_console.print(error_line(f"{message} ({reason})"))
     return typer.Exit(code)
 
 
@@ -90,13 +91,14 @@ def list_command(
     if markdown:
         sys.stdout.write(catalogue_markdown(metrics))
         return
-    table = Table(title=f"{len(metrics)} metrics")
-    table.add_column("metric", no_wrap=True)
-    for column in ("family", "unit", "dimensions", "description"):
-        table.add_column(column)
-    for m in metrics:
-        table.add_row(m.name, m.family, m.unit, ", ".join(m.dimensions), escape(m.description))
-    console.print(table)
+    for family in dict.fromkeys(m.family for m in metrics):
+        members = [m for m in metrics if m.family == family]
+        console.print(Text(f"{family} ({len(members)})", style="bold"))
+        for m in members:
+            split = f"  by {', '.join(m.dimensions)}" if m.dimensions else ""
+            console.print(Text.assemble("  ", (m.name, "cyan"), f"  {m.unit}{split}"), overflow="ignore", crop=False)
+            console.print(Text(f"      {m.description}"))
+    console.print(Text(f"{len(metrics)} metrics"))
 
 
 @metrics_app.command("show")
@@ -136,27 +138,25 @@ def show_command(
             a = point.anomaly
             assert a is not None
             console.print(
-                f"anomaly: {escape(line.key)} {point.period} {a.direction} "
-                f"(change {a.change:+.4g}, z {a.z:+.1f}, {a.check} z {a.check_z:+.1f})"
+                Text(
+                    f"anomaly: {line.key} {point.period} {a.direction} "
+                    f"(change {a.change:+.4g}, z {a.z:+.1f}, {a.check} z {a.check_z:+.1f})"
+                )
             )
 
 
 def _series_table(series: MetricSeries) -> Table:
-    title = f"{series.metric} ({series.unit}) by {series.grain}" + (
-        f" and {series.dimension}" if series.dimension else ""
-    )
-    table = Table("period", *(escape(line.key) for line in series.lines), title=title)
+    split = f" and {series.dimension}" if series.dimension else ""
+    title = f"{series.metric} ({series.unit}) by {series.grain}{split}"
     periods = [p.period for p in series.lines[0].points] if series.lines else []
-    for i, period in enumerate(periods):
-        cells = []
-        for line in series.lines:
-            point = line.points[i]
-            text = _number(point.value)
-            if point.anomaly is not None:
-                text += " ▲" if point.anomaly.direction == "spike" else " ▼"
-            cells.append(text)
-        table.add_row(str(period), *cells)
-    return table
+    rows = [(period, *(_cell(line.points[i]) for line in series.lines)) for i, period in enumerate(periods)]
+    return result_table(("period", *(line.key for line in series.lines)), rows, title)
+
+
+def _cell(point: SeriesPoint) -> str:
+    if point.anomaly is None:
+        return _number(point.value)
+    return _number(point.value) + (" ▲" if point.anomaly.direction == "spike" else " ▼")
 
 
 def _number(value: float | None) -> str:

@@ -5,9 +5,9 @@
 --   charts reads a few thousand rows, not millions of events.
 -- Why states: `uniqExactMerge(users)` over the days of a week gives the exact distinct users
 --   of the week (a sum of daily distinct counts would not), on ClickHouse 18.16 and chDB.
--- Filled by the materialized view below at every insert into the table the loader writes
---   events to (warehouse/sources.py EVENTS_TABLE), so it is exact as long as each event is
---   inserted once. Existing events are aggregated once when this migration first runs.
+-- Filled by the materialized view below at every insert into events_store (the table the
+--   loader writes the stream job's deduplicated events to, exactly once per file), so each
+--   event is aggregated once. Existing events are aggregated once when this migration runs.
 CREATE TABLE IF NOT EXISTS events_daily (
     day Date,
     event String,
@@ -31,7 +31,7 @@ INSERT INTO events_daily
 SELECT
     toDate(ts) AS day, event, channel, business, flow, step, slot, campaign, ref_share_id != '' AS referred,
     countState() AS events, sumState(amount) AS amount, uniqExactState(user_id) AS users
-FROM events_raw
+FROM events_store
 WHERE (SELECT count() FROM events_daily) = 0
 GROUP BY day, event, channel, business, flow, step, slot, campaign, referred;
 
@@ -39,5 +39,5 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS events_daily_mv TO events_daily AS
 SELECT
     toDate(ts) AS day, event, channel, business, flow, step, slot, campaign, ref_share_id != '' AS referred,
     countState() AS events, sumState(amount) AS amount, uniqExactState(user_id) AS users
-FROM events_raw
+FROM events_store
 GROUP BY day, event, channel, business, flow, step, slot, campaign, referred;

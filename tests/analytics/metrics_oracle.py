@@ -41,6 +41,8 @@ def event_rows() -> list[Row]:
         slot = str(props.get("slot", ""))
         rows.append(
             {
+                "event_id": r["event_id"],
+                "client_ts": r["client_ts"],
                 "user": r["user_id"],
                 "event": r["event"],
                 "channel": r["channel"],
@@ -214,6 +216,7 @@ SOURCES: dict[str, list[Row]] = {
     "flow_runs": flow_run_rows(),
     "conversions": conversion_rows(),
     "tags": tag_rows(),
+    "collector_log": [{"day": utc_day(r["ts"]), "channel": r["channel"]} for r in world.log_records()],
     "late": [{"day": utc_day(r["ts_ms"]), "channel": r["channel"]} for r in world.late_event_rows()],
     "quarantine": [{"day": utc_day(r["received_at"])} for r in world.quarantine_records()],
     "stream_rejects": [{"day": world.day_of(day)} for _part, day, lines in world.STREAM_REJECTS for _ in range(lines)],
@@ -474,11 +477,13 @@ SPECS: dict[str, Spec] = {
     ),
     "unsubscribes": Agg("events", count, is_("unsubscribe")),
     "unsubscribe_users": Agg("events", users, is_("unsubscribe")),
-    # data quality (this world has no resends: every logged line is a distinct event)
-    "logged_events": Agg("events", count),
+    # data quality
+    "logged_events": Agg("collector_log", count),
     "distinct_events": Agg("events", count),
     "duplicate_events": Difference("logged_events", "distinct_events"),
     "duplicate_rate": Ratio("duplicate_events", "logged_events", 100),
+    "undetected_duplicates": Agg("events", lambda rows: len(rows) - len({(r["user"], r["event_id"]) for r in rows})),
+    "client_clock_skewed_events": Agg("events", count, lambda r: abs(r["client_ts"] - r["ts"]) > 300_000),
     "late_events": Agg("late", count),
     "late_event_rate": Ratio("late_events", "distinct_events", 100),
     "quarantined_events": Agg("quarantine", count),

@@ -22,13 +22,21 @@ boundary (day 6 is 1 February), plus one event three weeks before. Eight users:
 The last block adds runs that stop early, so that every flow has someone leaving it.
 
 Besides events: tag changes, late events, quarantine rows and stream rejects (with the
-loader's bookkeeping rows that date them).
+loader's bookkeeping rows that date them). Two events were sent twice: u1's first page view
+(the stream job removed the copy: two lines in the collector log, one event) and u7's day-9
+top-up (the copy came after the job's dedup horizon: two events). Two of u2's day-10 events
+carry a client clock 50 min fast and 10 min slow.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
+
+import orjson
+
+from core.config import Settings
 
 D0 = dt.date(2026, 1, 26)
 FIRST, LAST = D0, D0 + dt.timedelta(days=20)
@@ -38,7 +46,16 @@ UA = {"ua_browser": "Chrome Mobile", "ua_os": "Android", "ua_device": "phone"}
 EVENTS: list[tuple[Any, ...]] = [
     ("u6", -21, "09:00:00", "app", "s6a", "page_view", {"business": "plan"}),
     # day 0
-    ("u1", 0, "10:00:00", "app", "s1a", "page_view", {"business": "plan", "duration_ms": 12000}),
+    (
+        "u1",
+        0,
+        "10:00:00",
+        "app",
+        "s1a",
+        "page_view",
+        {"business": "plan", "duration_ms": 12000},
+        {"resent": "detected"},
+    ),
     ("u1", 0, "10:00:30", "app", "s1a", "click", {"element": "buy", "business": "plan"}),
     ("u1", 0, "10:01:00", "app", "s1a", "flow_step", {"flow": "plan_upgrade", "step": 1, "business": "plan"}),
     ("u1", 0, "10:01:40", "app", "s1a", "flow_step", {"flow": "plan_upgrade", "step": 1, "business": "plan"}),
@@ -449,8 +466,8 @@ EVENTS: list[tuple[Any, ...]] = [
     ),
     ("u4", 8, "10:05:00", "web", "s4b", "flow_step", {"flow": "data_pack_order", "step": 1, "business": "data_pack"}),
     # day 9..11
-    ("u7", 9, "10:00:00", "app", "", "topup", {"amount": 100}, {"ua_browser": ""}),
-    ("u2", 10, "19:00:00", "web", "", "page_view", {"business": "new_services"}),
+    ("u7", 9, "10:00:00", "app", "", "topup", {"amount": 100}, {"ua_browser": "", "resent": "undetected"}),
+    ("u2", 10, "19:00:00", "web", "", "page_view", {"business": "new_services"}, {"client_clock_s": 3000}),
     (
         "u2",
         10,
@@ -469,7 +486,16 @@ EVENTS: list[tuple[Any, ...]] = [
         "order_success",
         {"business": "new_services", "product": "video-vip", "amount": 15.0},
     ),
-    ("u2", 10, "19:05:00", "web", "s2d", "flow_step", {"flow": "bill_payment", "step": 1, "business": "topup"}),
+    (
+        "u2",
+        10,
+        "19:05:00",
+        "web",
+        "s2d",
+        "flow_step",
+        {"flow": "bill_payment", "step": 1, "business": "topup"},
+        {"client_clock_s": -600},
+    ),
     ("u2", 10, "19:06:00", "web", "s2d", "flow_step", {"flow": "bill_payment", "step": 2, "business": "topup"}),
     ("u7", 11, "10:00:00", "app", "", "broadband_contract", {"expires_on": "2026-06-01"}, {"ua_browser": ""}),
     # day 14, 16, 20
@@ -567,30 +593,56 @@ def epoch_ms(day: int, clock: str) -> int:
     return int((midnight + dt.timedelta(hours=hours, minutes=minutes, seconds=seconds)).timestamp() * 1000)
 
 
-def event_records() -> list[dict[str, Any]]:
-    """The events as event-log records (docs/CONTRACTS.md)."""
+RESEND_DELAY_MS = 30_000
+
+
+def _records() -> list[tuple[dict[str, Any], str | None]]:
+    """Each event as an event-log record, with how it was resent (None, detected, undetected)."""
     records = []
     for n, (user, day, clock, channel, session, event, props, *extra) in enumerate(EVENTS, start=1):
         envelope = dict(extra[0]) if extra else {}
         ts = epoch_ms(day, clock)
         delay_ms = int(envelope.pop("received_after_s", 0.5) * 1000)
-        records.append(
-            {
-                "event_id": f"e{n:03d}",
-                "user_id": user,
-                "channel": channel,
-                "event": event,
-                "ts": ts,
-                "session_id": session,
-                "page": f"/{props.get('business', 'home')}/{event}",
-                "props": props,
-                "received_at": ts + delay_ms,
-                "ip": "127.0.0.1",
-                **UA,
-                **envelope,
-            }
-        )
+        client_ts = ts + int(envelope.pop("client_clock_s", 0) * 1000)
+        resent = envelope.pop("resent", None)
+        record = {
+            "event_id": f"e{n:03d}",
+            "user_id": user,
+            "channel": channel,
+            "event": event,
+            "ts": ts,
+            "client_ts": client_ts,
+            "session_id": session,
+            "page": f"/{props.get('business', 'home')}/{event}",
+            "props": props,
+            "received_at": ts + delay_ms,
+            "ip": "127.0.0.1",
+            **UA,
+            **envelope,
+        }
+        records.append((record, resent))
     return records
+
+
+def _copy(record: dict[str, Any]) -> dict[str, Any]:
+    """The same event sent again: same id, received later."""
+    return {**record, "received_at": record["received_at"] + RESEND_DELAY_MS}
+
+
+def event_records() -> list[dict[str, Any]]:
+    """The events table: what the stream job kept (a resend past its dedup horizon twice)."""
+    kept = []
+    for record, resent in _records():
+        kept += [record, _copy(record)] if resent == "undetected" else [record]
+    return kept
+
+
+def log_records() -> list[dict[str, Any]]:
+    """The collector's event log: every line it wrote, each resent copy too."""
+    lines = []
+    for record, resent in _records():
+        lines += [record, _copy(record)] if resent else [record]
+    return lines
 
 
 def tag_change_rows() -> list[dict[str, Any]]:
@@ -654,3 +706,12 @@ def stream_reject_rows() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
             }
         )
     return rejects, files
+
+
+def write_segment(settings: Settings, records: list[dict[str, Any]], name: str = "seg-0000000000001-1-000001") -> Path:
+    """Publish ``records`` as one complete segment of the collector's event log."""
+    assert settings.event_log is not None
+    settings.event_log.mkdir(parents=True, exist_ok=True)
+    path = settings.event_log / f"{name}.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
+    return path

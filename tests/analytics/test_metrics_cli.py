@@ -14,15 +14,14 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
-from analytics.metrics import MetricInputError, compare_channels, default_metric_catalogue, metric_series
+from analytics.metrics import MetricInputError, compare_channels, default_metric_catalogue, metric_series, metric_total
 from analytics.metrics.series import ALL
 from analytics.query import warehouse_runner
-from core.config import Settings
 from core.processes import wait_until
 from tests.analytics import metrics_oracle as oracle
 from tests.analytics import metrics_world as world
-from tests.warehouse.conftest import record
-from tests.warehouse.test_owner import owner  # noqa: F401 - the fixture: a real `touchstream warehouse`
+from tests.analytics.metrics_world import write_segment
+from tests.warehouse.conftest import publish_job_events, record, running_owner
 from touchstream.cli import app
 from warehouse import connect
 from warehouse.base import QueryResult
@@ -51,7 +50,7 @@ def cli(warehouse_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
 
     yield invoke
     with connect(warehouse_url) as wh:  # whatever the attacks did, the tables are intact
-        assert wh.query("SELECT count() FROM events").scalar() == len(world.EVENTS) + 1
+        assert wh.query("SELECT count() FROM events").scalar() == len(world.event_records()) + 1
 
 
 def test_list_json_is_the_catalogue(cli) -> None:  # type: ignore[no-untyped-def]
@@ -165,21 +164,28 @@ def test_functions_refuse_before_any_query() -> None:
     assert series.line(ALL).points[0].value == 0 and len(ran) == 1
 
 
-def test_through_a_running_warehouse_owner(owner: Settings) -> None:  # noqa: F811 - the imported fixture
-    """With `make run` up, the CLI and the UI's functions query through the owner process."""
-    owner.event_log.mkdir(parents=True, exist_ok=True)
-    segment = owner.event_log / "seg-0000000000001-1-000001.jsonl"
-    segment.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in world.event_records()))
-    wait_until(
-        lambda: run_query(owner, "SELECT count() FROM events").scalar() == len(world.EVENTS), 30, "the world loaded"
-    )
-    result = CliRunner().invoke(app, ["--home", str(owner.home), "metrics", "show", "sessions", *RANGE, "--json"])
-    assert result.exit_code == 0, result.output
-    points = orjson.loads(result.stdout)["lines"][0]["points"]
-    assert {dt.date.fromisoformat(p["period"]): p["value"] for p in points} == oracle.expected(
-        "sessions", "day", None, world.FIRST, world.LAST
-    )[ALL]
-    comparison = compare_channels("touchpoint_ctr", "week", world.FIRST, world.LAST, run=warehouse_runner(owner))
-    want = oracle.expected("touchpoint_ctr", "range", "channel", world.FIRST, world.LAST)
-    assert comparison.totals == {key: values[world.FIRST] for key, values in want.items()}
-    assert comparison.totals["app"] == 100.0  # u1 clicked the one app exposure
+def test_through_a_running_warehouse_owner(tmp_path: Path) -> None:
+    """With `make run` up, the CLI and the UI's functions query through the owner process,
+    which loads the job's events and the collector's log."""
+    with running_owner(tmp_path / "owner") as owner:
+        publish_job_events(owner, "part-0-0", world.event_records())
+        write_segment(owner, world.log_records())
+        expected = len(world.event_records()), len(world.log_records())
+
+        def loaded() -> bool:
+            counts = run_query(owner, "SELECT (SELECT count() FROM events), (SELECT count() FROM collector_log)")
+            return tuple(counts.rows[0]) == expected
+
+        wait_until(loaded, 30, "the world loaded")
+        result = CliRunner().invoke(app, ["--home", str(owner.home), "metrics", "show", "sessions", *RANGE, "--json"])
+        assert result.exit_code == 0, result.output
+        points = orjson.loads(result.stdout)["lines"][0]["points"]
+        assert {dt.date.fromisoformat(p["period"]): p["value"] for p in points} == oracle.expected(
+            "sessions", "day", None, world.FIRST, world.LAST
+        )[ALL]
+        comparison = compare_channels("touchpoint_ctr", "week", world.FIRST, world.LAST, run=warehouse_runner(owner))
+        want = oracle.expected("touchpoint_ctr", "range", "channel", world.FIRST, world.LAST)
+        assert comparison.totals == {key: values[world.FIRST] for key, values in want.items()}
+        assert comparison.totals["app"] == 100.0  # u1 clicked the one app exposure
+        total = metric_total("duplicate_events", world.FIRST, world.LAST, run=warehouse_runner(owner))
+        assert total == {ALL: 1}

@@ -1,18 +1,18 @@
 -- One behaviour metric as a series (analytics/metrics/compile.py fills the template from the
 -- catalogue): an aggregate over a source, per period and dimension value, in a date range.
--- Only catalogue text is substituted here; the dates and every value are bound parameters.
+-- Only catalogue text is substituted here: the dates and every value are bound parameters.
 SELECT
     toStartOfMonth(day) AS period,
     channel AS dimension,
-    sum(rows) AS value
-FROM collector_daily
+    count() AS value
+FROM collector_log
 WHERE day >= toDate({from:Date}) AND day <= toDate({to:Date}) AND (1)
 GROUP BY period, dimension
 ORDER BY period, dimension
 ;
 -- One behaviour metric as a series (analytics/metrics/compile.py fills the template from the
 -- catalogue): an aggregate over a source, per period and dimension value, in a date range.
--- Only catalogue text is substituted here; the dates and every value are bound parameters.
+-- Only catalogue text is substituted here: the dates and every value are bound parameters.
 SELECT
     toStartOfMonth(toDate(ts)) AS period,
     channel AS dimension,
@@ -24,12 +24,12 @@ ORDER BY period, dimension
 ;
 -- One behaviour metric as a series (analytics/metrics/compile.py fills the template from the
 -- catalogue): an aggregate over a source, per period and dimension value, in a date range.
--- Only catalogue text is substituted here; the dates and every value are bound parameters.
+-- Only catalogue text is substituted here: the dates and every value are bound parameters.
 SELECT
     toStartOfMonth(day) AS period,
     channel AS dimension,
-    sum(rows) AS value
-FROM collector_daily
+    count() AS value
+FROM collector_log
 WHERE day >= toDate({from:Date}) AND day <= toDate({to:Date}) AND (1)
 GROUP BY period, dimension
 ORDER BY period, dimension

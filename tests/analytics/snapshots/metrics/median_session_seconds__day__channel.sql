@@ -1,6 +1,6 @@
 -- One behaviour metric as a series (analytics/metrics/compile.py fills the template from the
 -- catalogue): an aggregate over a source, per period and dimension value, in a date range.
--- Only catalogue text is substituted here; the dates and every value are bound parameters.
+-- Only catalogue text is substituted here: the dates and every value are bound parameters.
 SELECT
     day AS period,
     channel AS dimension,

@@ -1,6 +1,6 @@
 -- One behaviour metric as a series (analytics/metrics/compile.py fills the template from the
 -- catalogue): an aggregate over a source, per period and dimension value, in a date range.
--- Only catalogue text is substituted here; the dates and every value are bound parameters.
+-- Only catalogue text is substituted here: the dates and every value are bound parameters.
 SELECT
     toMonday(day) AS period,
     transform(slot, {slot_names:Array(String)}, {slot_kinds:Array(String)}, '') AS dimension,
@@ -12,7 +12,7 @@ ORDER BY period, dimension
 ;
 -- One behaviour metric as a series (analytics/metrics/compile.py fills the template from the
 -- catalogue): an aggregate over a source, per period and dimension value, in a date range.
--- Only catalogue text is substituted here; the dates and every value are bound parameters.
+-- Only catalogue text is substituted here: the dates and every value are bound parameters.
 SELECT
     toMonday(day) AS period,
     transform(slot, {slot_names:Array(String)}, {slot_kinds:Array(String)}, '') AS dimension,
