@@ -21,14 +21,7 @@ class StepResult(StrictModel):
     p90_seconds_to_convert: float | None
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "users": self.users,
-            "conversion_from_start": round(self.conversion_from_start, 4),
-            "conversion_from_previous": round(self.conversion_from_previous, 4),
-            "median_seconds_to_convert": _seconds(self.median_seconds_to_convert),
-            "p90_seconds_to_convert": _seconds(self.p90_seconds_to_convert),
-        }
+        return _rounded(self.model_dump())
 
 
 class DropOff(StrictModel):
@@ -41,13 +34,7 @@ class DropOff(StrictModel):
     drop_rate: float
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "step_index": self.step_index,
-            "from_step": self.from_step,
-            "to_step": self.to_step,
-            "lost_users": self.lost_users,
-            "drop_rate": round(self.drop_rate, 4),
-        }
+        return _rounded(self.model_dump())
 
 
 class BreakdownOutlier(StrictModel):
@@ -62,15 +49,7 @@ class BreakdownOutlier(StrictModel):
     z_score: float
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "step_index": self.step_index,
-            "to_step": self.to_step,
-            "value": self.value,
-            "users": self.users,
-            "conversion_from_previous": round(self.conversion_from_previous, 4),
-            "others_conversion_from_previous": round(self.others_conversion_from_previous, 4),
-            "z_score": round(self.z_score, 2),
-        }
+        return _rounded(self.model_dump())
 
 
 class BreakdownResult(StrictModel):
@@ -103,5 +82,6 @@ class FunnelResult(StrictModel):
         }
 
 
-def _seconds(value: float | None) -> float | None:
-    return None if value is None else round(value, 3)
+def _rounded(fields: dict[str, Any]) -> dict[str, Any]:
+    """Floats to 4 decimals for the JSON (rates; seconds are whole): readable, and stable in tests."""
+    return {k: round(v, 4) if isinstance(v, float) else v for k, v in fields.items()}
