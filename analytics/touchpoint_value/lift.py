@@ -58,10 +58,10 @@ class LiftRow(StrictModel):
         return self.difference is not None and self.difference.excludes(0.0)
 
     def record(self) -> dict[str, Any]:
+        intervals = ("treated_rate", "control_rate", "difference", "ratio")
         flat: dict[str, Any] = {"period": self.period.isoformat(), **self.dims, "campaign": self.campaign}
-        flat |= self.model_dump(include={"treated_users", "treated_conversions", "control_users"})
-        flat |= self.model_dump(include={"control_conversions", "excluded_users", "confidence", "p_value"})
-        for name in ("treated_rate", "control_rate", "difference", "ratio"):
+        flat |= self.model_dump(exclude={"period", "dims", "campaign", *intervals})
+        for name in intervals:
             interval: Interval | None = getattr(self, name)
             flat[name] = interval.estimate if interval else None
             flat[f"{name}_low"] = interval.low if interval else None
