@@ -1,9 +1,9 @@
 """Entry script of ``streamlit run`` (started by ``touchstream ui``): operator login, then the pages.
 
-Before login the navigation holds the login page alone, so no page script runs and no data is
-queried until the operator has signed in; a direct link to a page lands on the login page.
-The signed-in operator lives in the browser session's state: a new tab or a reload signs in
-again, and "Log out" forgets it.
+Before login every address of the app leads to the login form (a direct link to a page shows
+the form, then that page once signed in), so no page runs and nothing is queried until the
+operator has signed in. The signed-in operator lives in the browser session's state: a new
+tab or a reload signs in again, and "Log out" forgets it.
 """
 
 from __future__ import annotations
@@ -12,9 +12,16 @@ import streamlit as st
 
 from funnel_ui import data
 from funnel_ui.auth import MAX_INPUT_CHARS, LoginThrottle, attempt_login
-from funnel_ui.pages import funnels, metrics, sql, tags, touchpoints
+from funnel_ui.views import funnels, metrics, sql, tags, touchpoints
 
 SIGNED_IN = "operator"
+PAGES = [  # (render, title, url path, icon); the first is the default
+    (funnels.render, "Funnels", "funnels", ":material/filter_alt:"),
+    (metrics.render, "Metrics", "metrics", ":material/monitoring:"),
+    (touchpoints.render, "Touchpoints", "touchpoints", ":material/ads_click:"),
+    (tags.render, "Tags", "tags", ":material/sell:"),
+    (sql.render, "SQL", "sql", ":material/terminal:"),
+]
 
 
 @st.cache_resource
@@ -42,14 +49,16 @@ def login_page() -> None:
 def main() -> None:
     st.set_page_config(page_title="Touchstream", page_icon=":material/filter_alt:", layout="wide")
     if SIGNED_IN not in st.session_state:
-        st.navigation([st.Page(login_page, title="Sign in", url_path="login")], position="hidden").run()
+        # the login form at every page's address, so a deep link survives signing in
+        gate = [
+            st.Page(login_page, title="Sign in", url_path=path, default=k == 0)
+            for k, (_, _, path, _) in enumerate(PAGES)
+        ]
+        st.navigation(gate, position="hidden").run()
         return
     pages = [
-        st.Page(funnels.render, title="Funnels", url_path="funnels", icon=":material/filter_alt:", default=True),
-        st.Page(metrics.render, title="Metrics", url_path="metrics", icon=":material/monitoring:"),
-        st.Page(touchpoints.render, title="Touchpoints", url_path="touchpoints", icon=":material/ads_click:"),
-        st.Page(tags.render, title="Tags", url_path="tags", icon=":material/sell:"),
-        st.Page(sql.render, title="SQL", url_path="sql", icon=":material/terminal:"),
+        st.Page(render, title=title, url_path=path, icon=icon, default=k == 0)
+        for k, (render, title, path, icon) in enumerate(PAGES)
     ]
     page = st.navigation(pages)
     with st.sidebar:

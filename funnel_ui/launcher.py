@@ -32,23 +32,30 @@ APP = Path(__file__).resolve().with_name("app.py")
 READY_TIMEOUT_S = 120.0
 
 
+ANY_ADDRESS = ("0.0.0.0", "::", "")
+
+
 def streamlit_command(settings: Settings) -> list[str]:
     """``streamlit run funnel_ui/app.py`` with every server option the UI relies on."""
-    options = {
-        "server.address": settings.host,
-        "server.port": str(settings.ui_port),
-        "server.headless": "true",
-        "server.enableXsrfProtection": "true",
-        "server.enableCORS": "true",
-        "server.fileWatcherType": "none",
-        "server.runOnSave": "false",
-        "server.maxUploadSize": "1",
-        "browser.gatherUsageStats": "false",
-        "client.showErrorDetails": "none",
-        "client.toolbarMode": "minimal",
-        "global.developmentMode": "false",
-    }
-    flags = [part for name, value in options.items() for part in (f"--{name}", value)]
+    options = [
+        ("server.address", settings.host),
+        ("server.port", str(settings.ui_port)),
+        ("server.headless", "true"),
+        ("server.enableXsrfProtection", "true"),
+        ("server.enableCORS", "true"),
+        ("server.enableAgentApi", "false"),
+        ("server.fileWatcherType", "none"),
+        ("server.runOnSave", "false"),
+        ("server.maxUploadSize", "1"),
+        ("browser.gatherUsageStats", "false"),
+        ("client.showErrorDetails", "none"),
+        ("client.toolbarMode", "minimal"),
+        ("global.developmentMode", "false"),
+    ]
+    # DNS rebinding: on a named address only that name (and loopback's) may be in the Host header
+    if settings.host not in ANY_ADDRESS:
+        options += [("server.allowedHosts", host) for host in dict.fromkeys((settings.host, "127.0.0.1", "localhost"))]
+    flags = [part for name, value in options for part in (f"--{name}", value)]
     return [sys.executable, "-m", "streamlit", "run", str(APP), *flags]
 
 

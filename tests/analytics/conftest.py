@@ -8,7 +8,7 @@ import pytest
 
 from tests.analytics.touchpoint_world import world
 from tests.fixtures.redis import redis_client, redis_socket, redis_url  # noqa: F401 - fixtures
-from tests.warehouse.test_owner import owner  # noqa: F401 - fixture: `touchstream warehouse` running
+from tests.warehouse.conftest import owner  # noqa: F401 - fixture: `touchstream warehouse` running
 from warehouse import Warehouse
 from warehouse.sources import insert_events
 

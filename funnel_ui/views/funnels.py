@@ -66,7 +66,10 @@ def _builder() -> str | None:
         st.session_state[SPEC] = saved.spec().model_dump_json()
     events = sorted(default_catalogue().events)
     dimensions = [NO_BREAKDOWN, *breakdown_dimensions(saved.steps[0].event)]
-    with st.form("funnel_builder"):
+    with (
+        st.expander("Funnel definition: steps, window, order, breakdown, dates, exclusions"),
+        st.form("funnel_builder"),
+    ):
         st.caption(
             "Steps in order: an event of the catalogue and exact property values, e.g. `flow=plan_upgrade step=2`."
         )
@@ -96,7 +99,7 @@ def _builder() -> str | None:
             index=dimensions.index(saved.breakdown) if saved.breakdown in dimensions else 0,
         )
         whole = st.checkbox("All dates", value=True, key=f"funnel_all_dates_{chosen}")
-        first, last = date_range(f"funnel_dates_{chosen}")
+        first, last = date_range(f"funnel_dates_{chosen}", label="Dates (UTC, both included) when not all dates")
         exclusions = st.text_area(
             "Exclusions (one per line: EVENT key=value …)", value=exclusions_text(saved), max_chars=4096, height=68
         )
