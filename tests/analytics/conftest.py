@@ -43,7 +43,6 @@ def flow_step(user: str, step: int, at_s: float, channel: str = "app", flow: str
     return event(user, "flow_step", at_s, channel, flow=flow, step=step, business="plan")
 
 
-
 @pytest.fixture
 def touchpoint_world(wh: Warehouse) -> Warehouse:
     """A migrated warehouse on each engine holding the hand-worked world of touchpoint_world.py."""
