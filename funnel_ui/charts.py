@@ -21,6 +21,8 @@ BASE = "#4c78a8"
 ALARM = "#d62728"
 SPIKE = "#d62728"
 DIP = "#ff7f0e"
+PALETTE = ("#4c78a8", "#54a24b", "#b279a2", "#72b7b2", "#9d755d", "#bab0ac", "#eeca3b", "#2f4b7c", "#88d27a", "#8c6bb1")
+"""Series colours: no red or orange, which mean "look here" (drop-off, anomalies, cost)."""
 MAX_BREAKDOWN_LINES = 10
 """Breakdown values drawn (most users first); the table lists them all."""
 
@@ -28,6 +30,10 @@ MAX_BREAKDOWN_LINES = 10
 def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
     fig.update_layout(title=title, height=height, margin={"l": 10, "r": 10, "t": 50, "b": 10}, legend_title_text="")
     return fig
+
+
+def colour(k: int) -> str:
+    return PALETTE[k % len(PALETTE)]
 
 
 def funnel_chart(result: FunnelResult) -> go.Figure:
@@ -58,23 +64,28 @@ def breakdown_chart(result: FunnelResult) -> go.Figure:
     fig = go.Figure()
     outliers = {(o.value, o.step_index) for o in result.breakdown_outliers}
     steps = [f"{k}. {label(s.name)}" for k, s in enumerate(result.steps)]
-    for value, part in list(result.breakdown.items())[:MAX_BREAKDOWN_LINES]:
+    for n, (value, part) in enumerate(list(result.breakdown.items())[:MAX_BREAKDOWN_LINES]):
+        flagged = [(value, k) in outliers for k in range(len(part.steps))]
         fig.add_bar(
             name=label(value),
             x=steps,
             y=[100 * s.conversion_from_start for s in part.steps],
-            marker_line={
-                "color": [ALARM if (value, k) in outliers else "rgba(0,0,0,0)" for k in range(len(part.steps))],
-                "width": 3,
+            marker={
+                "color": [ALARM if f else colour(n) for f in flagged],
+                "line": {"color": [ALARM if f else "rgba(0,0,0,0)" for f in flagged], "width": 2},
             },
+            text=["▼ far below" if f else "" for f in flagged],
+            textposition="outside",
             hovertemplate="%{x}<br>%{y:.1f}% of step 0<extra>" + label(value) + "</extra>",
         )
-    fig.update_layout(barmode="group", yaxis_title="% of users who entered")
-    return _layout(fig, "Conversion from the start by breakdown value (outlined: far below the others)")
+    fig.update_layout(barmode="group", yaxis_title="% of users who entered", yaxis_range=[0, 110])
+    return _layout(fig, "Conversion from the start by breakdown value (red: converts far below the others)")
 
 
 def time_to_convert_chart(bins: Sequence[HistogramBin], step: StepResult) -> go.Figure:
     """How long users took to reach ``step`` from the step before, with its median and p90."""
+    used = [b for b in bins if b.users]
+    right = max([b.end_seconds for b in used] + [step.p90_seconds_to_convert or 0]) if used else None
     fig = go.Figure(
         go.Bar(
             x=[(b.start_seconds + b.end_seconds) / 2 for b in bins],
@@ -84,25 +95,35 @@ def time_to_convert_chart(bins: Sequence[HistogramBin], step: StepResult) -> go.
             hovertemplate="%{x:.0f} s<br>%{y} users<extra></extra>",
         )
     )
-    for value, name in ((step.median_seconds_to_convert, "median"), (step.p90_seconds_to_convert, "p90")):
+    marks = ((step.median_seconds_to_convert, "median", "top left"), (step.p90_seconds_to_convert, "p90", "top right"))
+    for value, name, position in marks:
         if value is not None:
-            fig.add_vline(x=value, line_dash="dash", line_color=ALARM, annotation_text=f"{name} {seconds(value)}")
+            fig.add_vline(
+                x=value,
+                line_dash="dash",
+                line_color=ALARM,
+                annotation_text=f"{name} {seconds(value)}",
+                annotation_position=position,
+            )
     fig.update_layout(xaxis_title="seconds from the previous step", yaxis_title="users", bargap=0.05)
+    if right is not None:  # the window is an upper bound; most conversions are far quicker
+        fig.update_xaxes(range=[0, right * 1.1])
     return _layout(fig, f"Time to convert into {label(step.name)}")
 
 
 def metric_trend_chart(series: MetricSeries) -> go.Figure:
     """One line per dimension value; anomalous points marked (▲ spike, ▼ dip)."""
     fig = go.Figure()
-    for line in series.lines[:MAX_BREAKDOWN_LINES]:
+    for n, line in enumerate(series.lines[:MAX_BREAKDOWN_LINES]):
         fig.add_scatter(
             x=[p.period for p in line.points],
             y=[p.value for p in line.points],
             mode="lines+markers",
             name=label(line.key),
-            marker={"size": 4},
+            marker={"size": 4, "color": colour(n)},
+            line={"color": colour(n)},
         )
-        for direction, colour, symbol in (("spike", SPIKE, "triangle-up"), ("dip", DIP, "triangle-down")):
+        for direction, mark, symbol in (("spike", SPIKE, "triangle-up"), ("dip", DIP, "triangle-down")):
             points = [p for p in line.anomalies if p.anomaly and p.anomaly.direction == direction]
             if points:
                 fig.add_scatter(
@@ -110,7 +131,7 @@ def metric_trend_chart(series: MetricSeries) -> go.Figure:
                     y=[p.value for p in points],
                     mode="markers",
                     name=f"{label(line.key)} {direction}",
-                    marker={"size": 14, "color": colour, "symbol": symbol, "line": {"width": 1, "color": "black"}},
+                    marker={"size": 14, "color": mark, "symbol": symbol, "line": {"width": 1, "color": "black"}},
                     hovertemplate="%{x}<br>%{y}<extra>anomaly: " + direction + "</extra>",
                 )
     fig.update_layout(yaxis_title=series.unit, xaxis_title=series.grain)
@@ -142,8 +163,9 @@ def value_chart(records: Sequence[dict], dimension: str) -> go.Figure:
         row["cost"] += float(record.get("cost_yuan") or 0)
     order = sorted(totals, key=lambda k: -sum(v for n, v in totals[k].items() if n != "cost"))
     fig = go.Figure()
-    for kind, name in (("publicity_yuan", "publicity"), ("marketing_yuan", "marketing"), ("service_yuan", "service")):
-        fig.add_bar(name=name, x=[label(k) for k in order], y=[totals[k][kind] for k in order])
+    kinds = (("publicity_yuan", "publicity"), ("marketing_yuan", "marketing"), ("service_yuan", "service"))
+    for n, (kind, name) in enumerate(kinds):
+        fig.add_bar(name=name, x=[label(k) for k in order], y=[totals[k][kind] for k in order], marker_color=colour(n))
     fig.add_bar(name="cost", x=[label(k) for k in order], y=[-totals[k]["cost"] for k in order], marker_color=ALARM)
     fig.update_layout(barmode="relative", yaxis_title="yuan")
     return _layout(fig, f"Value by {dimension} (publicity + marketing + service − cost)")
@@ -187,7 +209,9 @@ def ranking_chart(records: Sequence[dict], product: str) -> go.Figure:
 
 def tag_sizes_chart(sizes: Sequence[TagSize], top: int = 30) -> go.Figure:
     rows = list(sizes)[:top]
-    fig = go.Figure(go.Bar(x=[s.users for s in rows], y=[label(s.tag) for s in rows], orientation="h"))
+    fig = go.Figure(
+        go.Bar(x=[s.users for s in rows], y=[label(s.tag) for s in rows], orientation="h", marker_color=BASE)
+    )
     fig.update_layout(yaxis={"autorange": "reversed"}, xaxis_title="users holding the tag now")
     return _layout(fig, f"Largest tags now (top {len(rows)})", height=140 + 22 * max(len(rows), 1))
 
@@ -197,12 +221,13 @@ def audience_trend_chart(saves: Sequence[AudienceSave]) -> go.Figure:
     by_audience: dict[str, list[AudienceSave]] = {}
     for save in saves:
         by_audience.setdefault(save.audience, []).append(save)
-    for audience, rows in by_audience.items():
+    for n, (audience, rows) in enumerate(by_audience.items()):
         fig.add_scatter(
             x=[_ms_to_datetime(s.saved_ms) for s in rows],
             y=[s.members for s in rows],
             mode="lines+markers",
             name=label(audience),
+            marker_color=colour(n),
         )
     fig.update_layout(yaxis_title="members saved")
     return _layout(fig, "Audience saves", height=320)

@@ -22,6 +22,7 @@ from funnel_ui.widgets import EXPECTED_ERRORS, date_range, load, show_error, tod
 DEFAULT_FUNNEL = "plan_upgrade"
 NO_BREAKDOWN = "(none)"
 SHOWN_USERS = 1000
+HISTOGRAM_BINS = 120
 SPEC = "funnel_spec"
 NAME = "funnel_name"
 
@@ -134,7 +135,7 @@ def _summary(result: FunnelResult) -> None:
             "Biggest drop-off",
             f"{drop.lost_users:,} users",
             delta=f"-{percent(drop.drop_rate)} at step {drop.step_index}",
-            delta_color="inverse",
+            delta_color="normal",
         )
         st.error(
             f"**Biggest drop-off**: {markdown(drop.from_step)} → {markdown(drop.to_step)} (step {drop.step_index}): "
@@ -143,15 +144,16 @@ def _summary(result: FunnelResult) -> None:
 
 
 def _steps_table(result: FunnelResult) -> None:
+    """The figures ``touchstream funnel --json`` prints, as a table (st.table renders Markdown: escaped)."""
     frame = pd.DataFrame(
         [
             {
-                "step": f"{k}. {s.name}",
+                "step": markdown(f"{k}. {s.name}"),
                 "users": s.users,
-                "from start": percent(s.conversion_from_start),
-                "from previous": percent(s.conversion_from_previous),
-                "median time": seconds(s.median_seconds_to_convert),
-                "p90 time": seconds(s.p90_seconds_to_convert),
+                "from start": markdown(percent(s.conversion_from_start)),
+                "from previous": markdown(percent(s.conversion_from_previous)),
+                "median time": markdown(seconds(s.median_seconds_to_convert)),
+                "p90 time": markdown(seconds(s.p90_seconds_to_convert)),
             }
             for k, s in enumerate(result.steps)
         ]
@@ -198,7 +200,7 @@ def _step_choice(result: FunnelResult, label: str, key: str) -> int:
 def _time_to_convert(result: FunnelResult, spec_json: str) -> None:
     st.subheader("Time to convert")
     step_index = _step_choice(result, "Into step", "funnel_ttc_step")
-    bins = load("the time to convert", data.funnel_histogram, spec_json, step_index)
+    bins = load("the time to convert", data.funnel_histogram, spec_json, step_index, HISTOGRAM_BINS)
     if bins is not None:
         st.plotly_chart(charts.time_to_convert_chart(bins, result.steps[step_index]), key="funnel_ttc")
 
@@ -221,7 +223,17 @@ def _drop_offs(result: FunnelResult, spec: FunnelSpec, spec_json: str) -> None:
     st.write(f"{len(users):,} users reached step {step_index - 1} and not step {step_index}.")
     if not users:
         return
-    st.dataframe(pd.DataFrame([u.model_dump() for u in users[:SHOWN_USERS]]), hide_index=True, key="funnel_drop_users")
+    shown = [
+        {
+            "user_id": u.user_id,
+            spec.breakdown or "breakdown": u.breakdown,
+            "reached their last step (UTC)": dt.datetime.fromtimestamp(u.reached_at_ms / 1000, dt.UTC),
+        }
+        for u in users[:SHOWN_USERS]
+    ]
+    st.dataframe(pd.DataFrame(shown), hide_index=True, key="funnel_drop_users")
+    if len(users) > SHOWN_USERS:
+        st.caption(f"First {SHOWN_USERS:,} shown; the CSV and the audience hold all {len(users):,}.")
     csv = io.StringIO()
     write_drop_off_csv(users, csv)
     st.download_button(
@@ -229,6 +241,7 @@ def _drop_offs(result: FunnelResult, spec: FunnelSpec, spec_json: str) -> None:
         csv.getvalue(),
         file_name=f"dropped-step{step_index}.csv",
         mime="text/csv",
+        on_click="ignore",
         icon=":material/download:",
     )
     with st.form("save_audience"):

@@ -29,8 +29,9 @@ def render() -> None:
     with st.form("sql_console"):
         sql = st.text_area("Statement", value=EXAMPLE, height=160, max_chars=MAX_SQL_CHARS, key="sql_text")
         submitted = st.form_submit_button("Run", type="primary", icon=":material/play_arrow:")
-    if not submitted:
+    if not submitted and st.session_state.get("sql_ran"):
         return
+    st.session_state["sql_ran"] = True  # the example runs once on arrival, so the page shows data
     try:
         result, took = data.console_query(sql)
     except EXPECTED_ERRORS as exc:
@@ -42,4 +43,10 @@ def render() -> None:
         f"{len(frame):,} rows in {took:.2f} s" + (f" (first {SHOWN_ROWS:,} shown)" if len(frame) > SHOWN_ROWS else "")
     )
     st.dataframe(frame.head(SHOWN_ROWS).astype(str), hide_index=True, key="sql_result")
-    st.download_button("Download CSV", csv_text(result.columns, result.rows), file_name="result.csv", mime="text/csv")
+    st.download_button(
+        "Download CSV",
+        csv_text(result.columns, result.rows),
+        file_name="result.csv",
+        mime="text/csv",
+        on_click="ignore",
+    )

@@ -52,8 +52,12 @@ def _trend() -> None:
     with right:
         start, end = date_range("tags_trend_dates", 30)
     series = load("the tag trend", data.metric_trend, metric, "day", "tag_family", start, end)
-    if series is not None:
-        st.plotly_chart(charts.metric_trend_chart(series), key="tags_trend")
+    if series is None:
+        return
+    if not series.lines:
+        st.info("No tag was set or cleared in these dates.")
+        return
+    st.plotly_chart(charts.metric_trend_chart(series), key="tags_trend")
 
 
 def _audiences() -> None:
