@@ -77,7 +77,14 @@ def stack_services(settings: Settings) -> list[Service]:
         Service("warehouse", ["warehouse"], ready=settings.warehouse_owner_file.exists),
         Service("pipeline", ["pipeline"], ready=settings.pipeline_running_file.exists, stop_timeout=90),
         Service("collector", ["collector"], ready=_http_ok(f"{settings.collector_url}/healthz")),
+        Service("ui", ["ui"], ready=_http_ok(f"{settings.ui_url}/_stcore/health")),
     ]
+
+
+def _ui_line(settings: Settings) -> str:
+    from funnel_ui.launcher import password_source
+
+    return f"operator UI at {settings.ui_url}: user {settings.ui_user!r}, password in {password_source(settings)}"
 
 
 def wait_ready(service: Service, timeout: float = 240.0) -> None:
@@ -117,6 +124,7 @@ def run_stack(
             _run_demo(settings, users=users, days=days, seed=seed)
         if exit_after_demo:
             return
+        console.print(_ui_line(settings), markup=False)
         console.print("running; Ctrl-C stops every service")
         while not stopping:
             for service in services:

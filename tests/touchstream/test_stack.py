@@ -11,6 +11,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+import requests
 
 from core.config import load_settings
 from core.processes import free_port, port_open, wait_until
@@ -19,7 +20,9 @@ pytestmark = pytest.mark.integration
 
 
 def test_demo_stack_answers_sql_while_running(tmp_path: Path) -> None:
-    settings = load_settings(env={}, home=tmp_path / "home", collector_port=free_port(), warehouse_port=free_port())
+    settings = load_settings(
+        env={}, home=tmp_path / "home", collector_port=free_port(), warehouse_port=free_port(), ui_port=free_port()
+    )
     env = {**os.environ, **settings.to_env()}
     log = tmp_path / "run.log"
     with log.open("wb") as out:
@@ -81,8 +84,14 @@ def test_demo_stack_answers_sql_while_running(tmp_path: Path) -> None:
         profile = orjson.loads(out.stdout)
         assert profile["user_id"] == row["user_id"]
         assert profile["tags"], profile
+        # the operator UI is up with the others, on loopback, its password generated privately
+        health = requests.get(f"{settings.ui_url}/_stcore/health", timeout=5)
+        assert health.status_code == 200
+        assert f"operator UI at {settings.ui_url}" in log.read_text()
+        assert settings.ui_password_file.stat().st_mode & 0o077 == 0
     finally:
         os.killpg(stack.pid, signal.SIGTERM)
         stack.wait(150)
     assert not port_open(settings.collector_port)
+    assert not port_open(settings.ui_port)
     assert not settings.warehouse_owner_file.exists()
