@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from funnel_ui import charts, data
+from funnel_ui.text import markdown
 from funnel_ui.widgets import date_range, load, today
 
 AUDIENCE_TREND_DAYS = 365
@@ -68,24 +69,23 @@ def _audiences() -> None:
     if not audiences:
         st.info("No audience saved yet: save the users who dropped off a funnel on the Funnels page.")
         return
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "tag": f"audience:{a.audience}",
-                    "live members": a.live_members,
-                    "members ever": a.members,
-                    "last saved (UTC)": _when(a.last_saved_ms),
-                    "expires (UTC)": _when(a.expires_at_ms),
-                    "from funnel": a.funnel,
-                    "step": a.step_name,
-                    "breakdown value": a.breakdown_value,
-                }
-                for a in audiences
-            ]
-        ),
+    rows = [
+        {
+            "tag": f"audience:{a.audience}",
+            "live members": a.live_members,
+            "members ever": a.members,
+            "last saved (UTC)": _when(a.last_saved_ms),
+            "expires (UTC)": _when(a.expires_at_ms),
+            "from funnel": a.funnel,
+            "step": a.step_name,
+            "breakdown value": a.breakdown_value,
+        }
+        for a in audiences
+    ]
+    # st.table renders Markdown: every text cell escaped (names and values come from people and clients)
+    st.table(
+        pd.DataFrame([{k: markdown(v) if isinstance(v, str) else v for k, v in r.items()} for r in rows]),
         hide_index=True,
-        key="tags_audiences",
     )
     end = today()
     saves = load("audience saves", data.audience_trend, end - dt.timedelta(days=AUDIENCE_TREND_DAYS - 1), end)

@@ -38,7 +38,7 @@ def test_a_saved_funnel_round_trips_through_the_builder(name: str) -> None:
         ([{"event": "flow_step", "filters": "flow=plan_upgrade"}], "30m", None, "", "invalid_funnel"),  # one step
         ([{"event": "no_such_event"}, *ROWS], "30m", None, "", "unknown_event"),
         ([{"event": "", "filters": "flow=x"}, *ROWS], "30m", None, "", "bad_step"),
-        ([{"event": "flow_step", "filters": "flow=\"plan_upgrade' OR 1=1 --\""}, *ROWS], "30m", None, "", "bad_value"),
+        ([{"event": "flow_step", "filters": 'flow="plan_upgrade\' OR 1=1 --"'}, *ROWS], "30m", None, "", "bad_value"),
         ([{"event": "flow_step", "filters": "nope=1"}, *ROWS], "30m", None, "", "unknown_property"),
         ([{"event": "flow_step", "filters": "flow='unterminated"}, *ROWS], "30m", None, "", "bad_step"),
         ([{"event": "flow_step x=1", "filters": ""}, *ROWS], "30m", None, "", "unknown_event"),  # event quoted whole

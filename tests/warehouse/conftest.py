@@ -37,11 +37,11 @@ def record(event_id: str, user: str = "u1", channel: str = "app", ts: int = 1_79
 
 
 @contextmanager
-def running_owner(home: Path) -> Iterator[Settings]:
-    """A real ``touchstream warehouse`` process on a fresh home, with small limits for people's queries."""
-    settings = load_settings(
-        env={}, home=home, warehouse_port=free_port(), sql_max_execution_s=2, sql_max_result_rows=1_000
-    )
+def running_owner(home: Path, **overrides: object) -> Iterator[Settings]:
+    """A real ``touchstream warehouse`` process on a fresh home, with small limits for people's queries
+    unless ``overrides`` (settings fields) say otherwise."""
+    fields = {"sql_max_execution_s": 2, "sql_max_result_rows": 1_000} | overrides
+    settings = load_settings(env={}, home=home, warehouse_port=free_port(), **fields)
     process = subprocess.Popen(
         [sys.executable, "-m", "touchstream", "warehouse"],
         env={**os.environ, **settings.to_env()},
