@@ -135,7 +135,7 @@ def ui(
 
     s = _settings(ctx).with_overrides(ui_port=port, host=host)
     try:
-        code = run_ui(s, announce=lambda line: console.print(line, markup=False))
+        code = run_ui(s, announce=lambda line: console.print(line, markup=False, soft_wrap=True))
     except CredentialError as exc:
         err_console.print(error_line(exc))
         raise typer.Exit(2) from None

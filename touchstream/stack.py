@@ -124,7 +124,7 @@ def run_stack(
             _run_demo(settings, users=users, days=days, seed=seed)
         if exit_after_demo:
             return
-        console.print(_ui_line(settings), markup=False)
+        console.print(_ui_line(settings), markup=False, soft_wrap=True)
         console.print("running; Ctrl-C stops every service")
         while not stopping:
             for service in services:

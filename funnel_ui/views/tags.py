@@ -89,7 +89,7 @@ def _audiences() -> None:
     )
     end = today()
     saves = load("audience saves", data.audience_trend, end - dt.timedelta(days=AUDIENCE_TREND_DAYS - 1), end)
-    if saves:
+    if saves and len(saves) > 1:
         st.plotly_chart(charts.audience_trend_chart(saves), key="tags_audience_trend")
 
 
