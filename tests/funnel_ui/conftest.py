@@ -3,38 +3,22 @@ headless Chromium (Debian's /usr/bin/chromium through Playwright), all started a
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from core.clock import DAY_MS
 from core.config import Settings
-from core.processes import free_port, stop_process_group, wait_until
-from flink_jobs.outputs import tag_change_row
-from funnel_ui.launcher import healthy
+from core.processes import free_port
 from tests.fixtures.redis import redis_client, redis_socket, redis_url  # noqa: F401 - fixtures
+from tests.funnel_ui.harness import chromium, running_ui, tag_changes
 from tests.warehouse.conftest import running_owner
 from touchstream.traffic.generate import generate_world
 from warehouse.connect import connect
 from warehouse.migrations import migrate
 from warehouse.sources import insert_events
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PASSWORD = "ui-test-password-0123"
 WORLD = {"users": 1500, "days": 4, "seed": 3}
 HOSTILE_BROWSERS = [
@@ -56,19 +40,6 @@ def world_events() -> list[dict]:
     return events
 
 
-def tag_changes(events: list[dict]) -> list[dict]:
-    """Tag history for the Tags page: a browser tag for users who viewed a plan page, an orderer
-    tag for those who ordered (not the tag engine's rules, only rows to show)."""
-    rows, seen = [], set()
-    for e in events:
-        tag = {"page_view": "browser:plan", "order_success": "orderer:plan"}.get(e["event"])
-        if tag and (e["user_id"], tag) not in seen:
-            seen.add((e["user_id"], tag))
-            change = {"user_id": e["user_id"], "tag": tag, "action": "set", "ts_ms": e["ts"], "seq": len(seen)}
-            rows.append(tag_change_row(change | {"expires_at_ms": e["ts"] + 30 * DAY_MS}))
-    return rows
-
-
 @pytest.fixture(scope="module")
 def ui_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A home whose embedded warehouse holds the world (loaded before any owner opens it)."""
@@ -86,33 +57,14 @@ def ui(ui_home: Path, redis_socket: Path) -> Iterator[Settings]:  # noqa: F811 -
     """``touchstream ui`` on a free port next to a running warehouse owner (the ``make run`` path)."""
     with running_owner(ui_home, sql_max_execution_s=60, sql_max_result_rows=100_000) as owner:
         settings = owner.with_overrides(ui_port=free_port(), ui_password=PASSWORD, redis_url=f"unix://{redis_socket}")
-        log = (ui_home / "ui.log").open("wb")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "touchstream", "ui"],
-            env={**os.environ, **settings.to_env()},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            wait_until(lambda: healthy(settings) or process.poll() is not None, 120, "the UI to answer")
-            assert process.poll() is None, (ui_home / "ui.log").read_text()
+        with running_ui(settings, ui_home / "ui.log"):
             yield settings
-        finally:
-            stop_process_group(process.pid)
-            log.close()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

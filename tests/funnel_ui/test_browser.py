@@ -21,8 +21,8 @@ from analytics.tag_overview import live_tag_sizes
 from core.config import Settings
 from core.processes import wait_until
 from funnel_ui.builder import build_funnel, rows_of
-from tests.funnel_ui.browser import choose, open_page, screenshot, settle, sign_in, table_rows
 from tests.funnel_ui.conftest import HOSTILE_BROWSERS, PASSWORD
+from tests.funnel_ui.harness import choose, open_page, screenshot, settle, sign_in, table_rows
 from warehouse.client import run_query
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
