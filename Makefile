@@ -21,3 +21,4 @@ bench: install
 	.venv/bin/python -m benchmarks.touchpoint_value --users 10000 --days 14
 	.venv/bin/python -m benchmarks.tag_latency --rate 5000 --seconds 30 --lateness-ms 1000 --tag-batch-ms 200
 	.venv/bin/python -m benchmarks.funnel --events 10000000
+	.venv/bin/python -m benchmarks.ui --users 10000 --days 7 --repeat 3
