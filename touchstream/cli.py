@@ -335,6 +335,70 @@ def run(
     run_stack(_settings(ctx), demo=demo, users=users, days=days, seed=seed, exit_after_demo=exit_after_demo)
 
 
+report_app = typer.Typer(help="Operators' reports over the warehouse.", no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(report_app, name="report")
+
+
+@report_app.command("touchpoints")
+def report_touchpoints(
+    ctx: typer.Context,
+    view: Annotated[str, typer.Argument(help="results (per slot, campaign...), lift (holdout) or rank (slots).")] = (
+        "results"
+    ),
+    date_from: Annotated[str | None, typer.Option("--from", help="First day YYYY-MM-DD (UTC).")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Last day YYYY-MM-DD (UTC); default today.")] = None,
+    grain: Annotated[
+        str | None, typer.Option(help="day, week, month, quarter, year or total; for rank the unit of time.")
+    ] = None,
+    by: Annotated[
+        list[str] | None,
+        typer.Option("--by", help="Dimension, repeatable: slot, slot_kind, channel, campaign, business."),
+    ] = None,
+    campaign: Annotated[list[str] | None, typer.Option("--campaign", help="Only this campaign (repeatable).")] = None,
+    product: Annotated[str | None, typer.Option(help="rank: the business line or product id to place.")] = None,
+    params_file: Annotated[
+        Path | None, typer.Option("--params", help="Value parameters file [default analytics/definitions/value.yaml].")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Touchpoint results and value, holdout lift, or slots ranked for a product (docs/touchpoint_value.md)."""
+    import datetime as dt
+
+    from pydantic import ValidationError
+    from rich.table import Table
+    from rich.text import Text
+
+    from analytics.touchpoint_value import DateRange, ReportInputError, default_parameters, load_parameters
+    from analytics.touchpoint_value.report import display, touchpoint_report
+    from warehouse.base import WarehouseError
+
+    try:
+        params = load_parameters(params_file) if params_file else default_parameters()
+        end = dt.date.fromisoformat(date_to) if date_to else dt.datetime.now(dt.UTC).date()
+        start = dt.date.fromisoformat(date_from) if date_from else end - dt.timedelta(days=29)
+        period_range = DateRange(start=start, end=end)
+        report = touchpoint_report(
+            _settings(ctx), view, period_range, grain, by or (), campaign or None, product, params
+        )
+    except (ReportInputError, ValidationError, ValueError, OSError) as exc:
+        err_console.print(Text(f"error: {exc}"))
+        raise typer.Exit(2) from None
+    except WarehouseError as exc:
+        err_console.print(Text(f"error: {exc}"))
+        raise typer.Exit(1) from None
+    if as_json:
+        sys.stdout.write(orjson.dumps(report.as_json(), option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
+    table = Table(*report.columns, title=f"touchpoints {report.view}: {start} to {end}, {report.grain}")
+    for record in report.records:
+        table.add_row(*(Text(display(column, record.get(column))) for column in report.columns))
+    wide = console if console.is_terminal else Console(width=240)  # a pipe or log: never squeeze the figures
+    wide.print(table)
+    for name, note in report.notes.items():
+        if isinstance(note, float):
+            wide.print(Text(f"{name}: {display(name, note)}"))
+
+
 def _parse_day_ms(day: str) -> int:
     import datetime as dt
 
