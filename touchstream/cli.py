@@ -184,6 +184,23 @@ def send(
         raise typer.Exit(1)
 
 
+@app.command(name="import")
+def import_(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="JSON-lines file of events (history), any order.")],
+) -> None:
+    """Import historical events into the event log in time order (validated like the collector)."""
+    from ingest.importer import import_events
+
+    if not file.is_file():
+        err_console.print(error_line(f"no such file: {file}"))
+        raise typer.Exit(2)
+    report = import_events(_settings(ctx), file)
+    console.print(report)
+    if report.rejected:
+        err_console.print(error_line(f"{report.rejected} event(s) rejected; see the quarantine log"))
+
+
 @app.command()
 def pipeline(ctx: typer.Context) -> None:
     """Run the streaming job on the event log; resumes from the latest checkpoint or savepoint."""
