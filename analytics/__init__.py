@@ -1,1 +1,1 @@
-"""Operator analytics: definitions compiled to SQL over the warehouse, run, and shaped into results."""
+"""Operators' analytics over the warehouse: definitions compiled to SQL, run, and shaped for the CLI and UI."""

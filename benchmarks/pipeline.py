@@ -12,19 +12,17 @@ JSON line. Everything lives in a temporary home that is removed afterwards.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import itertools
 import os
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import orjson
-import psutil
 
+from benchmarks.memory import PeakRss
 from core.config import load_settings
 from flink_jobs.cli_entry import redis_url_for, run_backfill
 from flink_jobs.options import JobOptions, JobPaths
@@ -47,32 +45,6 @@ def write_segments(directory: Path, events: int, users: int, days: int) -> list[
         path.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in chunk))
         files.append(path)
     return files
-
-
-class PeakRss:
-    """Samples the resident memory of this process and all its descendants every half second."""
-
-    def __init__(self) -> None:
-        self.peak_mb = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        me = psutil.Process()
-        while not self._stop.wait(0.5):
-            total = 0
-            for proc in [me, *me.children(recursive=True)]:
-                with contextlib.suppress(psutil.Error):
-                    total += proc.memory_info().rss
-            self.peak_mb = max(self.peak_mb, total / 2**20)
-
-    def __enter__(self) -> PeakRss:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def timed(run: Callable[[], None]) -> dict[str, float]:

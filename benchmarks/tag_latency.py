@@ -10,7 +10,7 @@ during which every 100 ms one of the events is an ``order_success`` of a fresh "
 user, then plain traffic again until every probe is seen (a stream that stops holds its
 watermark, so its last windows would never close). Latency is from the collector's 200 for
 the probe's batch to the moment ``orderer:plan`` is readable in that user's Redis profile.
-The pipeline's peak RSS (JVM + embedded Python workers) is sampled from /proc. Prints one
+The pipeline's peak RSS (its process tree: JVM + embedded Python workers) is sampled through psutil. Prints one
 JSON line. Bounded in time; stops everything it started.
 """
 
@@ -20,7 +20,6 @@ import argparse
 import contextlib
 import http.client
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -35,29 +34,13 @@ import redis
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.collector import free_port, wait_port  # noqa: E402
+from benchmarks.memory import PeakRss  # noqa: E402
 from core.config import load_settings  # noqa: E402
+from core.processes import free_port, port_open, stop_process_group, wait_until  # noqa: E402
 from tagging.profiles import ensure_embedded, stop_embedded  # noqa: E402
 from tagging.profiles.keys import DEFAULT_PREFIX, tags_key  # noqa: E402
 
 TAG = "orderer:plan"
-
-
-def group_rss_mb(pgid: int) -> float:
-    total = 0
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            stat = (proc / "stat").read_text().rsplit(")", 1)[1].split()
-            if int(stat[2]) != pgid:  # field 5: process group
-                continue
-            for line in (proc / "status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-    return total / 1024
 
 
 def processed_rate(seen_at: dict[str, float]) -> float | None:
@@ -94,7 +77,6 @@ def main() -> None:
             "TOUCHSTREAM_FLINK_TAG_BATCH_MS": str(args.tag_batch_ms),
         }
         client = redis.Redis(unix_socket_path=str(ensure_embedded(settings)))
-        running = settings.home / "flink" / "pipeline.running"
         pipeline = subprocess.Popen(
             [sys.executable, "-m", "touchstream", "pipeline"],
             env=env,
@@ -108,21 +90,15 @@ def main() -> None:
             start_new_session=True,
             stdout=subprocess.DEVNULL,
         )
-        peak = [0.0]
         stop = threading.Event()
         try:
-            deadline = time.monotonic() + 240
-            while not running.exists():
-                if pipeline.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("pipeline did not start")
-                time.sleep(0.2)
-            wait_port(settings.collector_port)
-
-            def sample() -> None:
-                while not stop.wait(0.5):
-                    peak[0] = max(peak[0], group_rss_mb(pipeline.pid))
-
-            threading.Thread(target=sample, daemon=True).start()
+            wait_until(
+                lambda: settings.pipeline_running_file.exists() or pipeline.poll() is not None, 240, "the pipeline"
+            )
+            if pipeline.poll() is not None:
+                raise RuntimeError(f"the pipeline exited with {pipeline.returncode} before running its job")
+            wait_until(lambda: port_open(settings.collector_port), 60, "the collector")
+            memory = stack.enter_context(PeakRss(pipeline.pid))
             accepted_at: dict[str, float] = {}
             seen_at: dict[str, float] = {}
             sent = [0]
@@ -199,13 +175,7 @@ def main() -> None:
         finally:
             stop.set()
             for process in (collector, pipeline):
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGTERM)
-            for process in (collector, pipeline):
-                try:
-                    process.wait(90)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
+                stop_process_group(process.pid, timeout=90)
             client.close()
             stop_embedded(settings)
         latencies = np.array([(seen_at[p] - accepted_at[p]) * 1000 for p in seen_at]) if seen_at else np.array([])
@@ -225,7 +195,7 @@ def main() -> None:
                     "p99_ms": round(float(np.percentile(latencies, 99)), 1) if len(latencies) else None,
                     "max_ms": round(float(latencies.max()), 1) if len(latencies) else None,
                     "continuous_events_per_s": processed_rate(seen_at),
-                    "pipeline_peak_rss_mb": round(peak[0], 1),
+                    "pipeline_peak_rss_mb": round(memory.peak_mb, 1),
                     "cores": os.cpu_count(),
                     "load_avg_1m": round(os.getloadavg()[0], 2),
                     "elapsed_s": round(elapsed, 1),

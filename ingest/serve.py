@@ -17,6 +17,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from core.config import Settings
+from core.credentials import backend_key
 from ingest.segments import recover_orphans
 
 logger = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ def run_collector(
     for directory in (log_dir, quarantine_dir):
         directory.mkdir(parents=True, exist_ok=True)
         recover_orphans(directory)
+    backend_key(settings)  # fail here, not in every worker, if the key file is unusable
 
     def make_app() -> Any:
         from ingest.app import create_app

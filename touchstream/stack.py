@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 
 import requests
 from rich.console import Console
-from rich.table import Table
 
 from core.config import Settings
 from core.processes import stop_process_group, wait_until
+from touchstream.render import result_table
 
 logger = logging.getLogger(__name__)
 console = Console()
@@ -136,6 +136,7 @@ def run_stack(
 
 
 def _run_demo(settings: Settings, *, users: int, days: int, seed: int) -> None:
+    from core.credentials import backend_key
     from touchstream.traffic.generate import write_world
     from touchstream.traffic.send import send_file
 
@@ -144,7 +145,7 @@ def _run_demo(settings: Settings, *, users: int, days: int, seed: int) -> None:
         traffic.parent.mkdir(parents=True, exist_ok=True)
         console.print(f"generating demo traffic: {users} users x {days} days (seed {seed})")
         write_world(traffic, users=users, days=days, seed=seed)
-    report = send_file(traffic, settings.collector_url)
+    report = send_file(traffic, settings.collector_url, backend_key=backend_key(settings))  # business events too
     console.print(report)
     _wait_loaded(settings, expected=report.accepted)
     _print_summary(settings)
@@ -152,19 +153,19 @@ def _run_demo(settings: Settings, *, users: int, days: int, seed: int) -> None:
 
 
 def _wait_loaded(settings: Settings, expected: int, timeout: float = 600.0) -> None:
-    """Poll the warehouse until the accepted events are queryable, from the collector's log
-    (``events``) and through the stream job's exactly-once output (``stream_events``)."""
+    """Poll the warehouse until the accepted events are queryable: collector -> event log -> stream
+    job (deduplicated, exactly once) -> loader -> ``events``."""
     from warehouse.client import run_query
 
-    counts = {"events": 0, "stream_events": 0}
+    count = 0
 
     def loaded() -> bool:
-        for table in counts:
-            counts[table] = int(run_query(settings, f"SELECT count() FROM {table}").scalar())
-        return min(counts.values()) >= expected
+        nonlocal count
+        count = int(run_query(settings, "SELECT count() FROM events").scalar())
+        return count >= expected
 
     wait_until(loaded, timeout, f"the warehouse to hold {expected} events", interval=1.0)
-    console.print(f"warehouse holds {counts['events']} events; the stream job delivered {counts['stream_events']}")
+    console.print(f"warehouse holds {count} events")
 
 
 def _print_tagged_user(settings: Settings) -> None:
@@ -180,7 +181,7 @@ def _print_tagged_user(settings: Settings) -> None:
         return
     user_id = rows[0][0]
     profile = read_profile(settings, user_id)
-    console.print(f"live profile of {user_id} (touchstream tags {user_id} --json):")
+    console.print(f"live profile of {user_id} (touchstream tags {user_id} --json):", markup=False)
     console.print(profile)
 
 
@@ -188,8 +189,5 @@ def _print_summary(settings: Settings) -> None:
     from warehouse.client import run_query
 
     result = run_query(settings, "SELECT channel, count() AS events FROM events GROUP BY channel ORDER BY channel")
-    table = Table(*result.columns, title="events by channel")
-    for row in result.rows:
-        table.add_row(*(str(v) for v in row))
-    console.print(table)
+    console.print(result_table(result.columns, result.rows, title="events by channel"))
     console.print('try: touchstream sql "SELECT event, count() FROM events GROUP BY event ORDER BY 2 DESC"')

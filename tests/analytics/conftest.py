@@ -1,14 +1,26 @@
-"""Fixtures and builders for the analytics tests (engines: tests/fixtures/)."""
+"""Fixtures and builders of the analytics tests (engines: tests/fixtures/)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from tests.analytics.touchpoint_world import world
 from tests.fixtures.redis import redis_client, redis_socket, redis_url  # noqa: F401 - fixtures
-from tests.warehouse.test_owner import owner  # noqa: F401 - fixture: `touchstream warehouse` running
+from tests.warehouse.conftest import owner  # noqa: F401 - fixture: `touchstream warehouse` running
+from warehouse import Warehouse
+from warehouse.sources import insert_events
 
 T0 = 1_790_000_000_000  # 2026-09-21 13:33:20 UTC, ms
 SECOND = 1000
+
+
+@pytest.fixture
+def touchpoint_world(wh: Warehouse) -> Warehouse:
+    """A migrated warehouse on each engine holding the hand-worked world of touchpoint_world.py."""
+    insert_events(wh, world().records)
+    return wh
 
 
 def event(
