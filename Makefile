@@ -20,3 +20,4 @@ bench: install
 	.venv/bin/python -m benchmarks.readonly
 	.venv/bin/python -m benchmarks.touchpoint_value --users 10000 --days 14
 	.venv/bin/python -m benchmarks.tag_latency --rate 5000 --seconds 30
+	.venv/bin/python -m benchmarks.funnel --events 10000000
