@@ -1,27 +1,20 @@
-"""How analytics code runs SQL: a callable taking the statement and its bound parameters.
-
-Functions take a :data:`Runner` instead of a connection so the same code serves the CLI
-and the UI (people's path: :func:`warehouse_runner`, through the warehouse owner while the
-stack runs) and tests (a backend's own ``query``).
-"""
+"""Where analytics queries run: a Warehouse in hand (tests, benchmarks, tools) or the settings of
+an installation, through the people-facing read-only path (warehouse/client.py ``run_query``),
+which goes through the embedded warehouse's owner while it runs."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
 
 from core.config import Settings
-from warehouse.base import QueryResult
+from warehouse.base import QueryResult, Warehouse
+from warehouse.client import run_query
 
-Runner = Callable[[str, Mapping[str, Any]], QueryResult]
-"""(sql with ``{name:Type}`` placeholders, parameter values) -> result."""
+QueryTarget = Settings | Warehouse
 
 
-def warehouse_runner(settings: Settings) -> Runner:
-    """Run through the read-only guarded path (``warehouse.client.run_query``)."""
-    from warehouse.client import run_query
-
-    def run(sql: str, params: Mapping[str, Any]) -> QueryResult:
-        return run_query(settings, sql, params)
-
-    return run
+def run_sql(target: QueryTarget, sql: str, params: Mapping[str, object]) -> QueryResult:
+    """Run a read query with bound ``{name:Type}`` parameters on ``target``."""
+    if isinstance(target, Warehouse):
+        return target.query(sql, params)
+    return run_query(target, sql, params)

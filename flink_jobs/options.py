@@ -80,5 +80,10 @@ class JobPaths:
         return self.out / table
 
     @property
+    def backfill_ledger(self) -> Path:
+        """Content digests of the files backfilled into this home (each is loaded once)."""
+        return self.root / "backfilled.txt"
+
+    @property
     def repair_ledger(self) -> Path:
         return self.root / "redis-repaired.txt"

@@ -1,7 +1,7 @@
 """The SQL half of the job: parse, validate, classify late, deduplicate, count per minute.
 
 Everything here runs in Flink's Java operators (several times faster than Python, see
-ARCHITECTURE.md); Python only sees the rows SQL cannot finish (tags, referrals) and the
+docs/architecture.md); Python only sees the rows SQL cannot finish (tags, referrals) and the
 rejected lines it logs.
 
 Event time is the client ``ts``; the watermark trails the largest ``ts`` read by the allowed

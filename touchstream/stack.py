@@ -23,6 +23,7 @@ from rich.console import Console
 from core.config import Settings
 from core.processes import stop_process_group, wait_until
 from touchstream.render import result_table
+from touchstream.traffic.live import LiveReplay
 
 logger = logging.getLogger(__name__)
 console = Console()
@@ -102,6 +103,7 @@ def run_stack(
         stopping = True
 
     signal.signal(signal.SIGTERM, on_signal)
+    live: LiveReplay | None = None
     embedded_redis = settings.redis_url is None
     try:
         if embedded_redis:
@@ -114,7 +116,7 @@ def run_stack(
             wait_ready(service)
         console.print(f"stack up under {settings.home}; collector at {settings.collector_url}")
         if demo:
-            _run_demo(settings, users=users, days=days, seed=seed)
+            live = _run_demo(settings, users=users, days=days, seed=seed)
         if exit_after_demo:
             return
         console.print("running; Ctrl-C stops every service")
@@ -126,6 +128,8 @@ def run_stack(
     except KeyboardInterrupt:
         pass
     finally:
+        if live is not None:
+            live.stop()
         for service in reversed(services):
             service.stop()
         if embedded_redis:
@@ -135,21 +139,23 @@ def run_stack(
         console.print("stack stopped")
 
 
-def _run_demo(settings: Settings, *, users: int, days: int, seed: int) -> None:
+def _run_demo(settings: Settings, *, users: int, days: int, seed: int) -> LiveReplay:
+    """Import the world's history, wait until the warehouse holds it, then send today live."""
     from core.credentials import backend_key
-    from touchstream.traffic.generate import write_world
-    from touchstream.traffic.send import send_file
+    from touchstream.demo import DemoWorld, import_history, live_events
+    from touchstream.traffic.live import LiveReplay
 
-    traffic = settings.home / "demo" / f"traffic-u{users}-d{days}-s{seed}.jsonl"
-    if not traffic.exists():
-        traffic.parent.mkdir(parents=True, exist_ok=True)
-        console.print(f"generating demo traffic: {users} users x {days} days (seed {seed})")
-        write_world(traffic, users=users, days=days, seed=seed)
-    report = send_file(traffic, settings.collector_url, backend_key=backend_key(settings))  # business events too
-    console.print(report)
-    _wait_loaded(settings, expected=report.accepted)
+    world = DemoWorld(users, days, seed)
+    console.print(f"demo world: {users} users, {days} days of history and today (seed {seed})")
+    history = import_history(settings, world)
+    console.print(f"imported {history.events} events of history in time order ({history.total} in this home)")
+    _wait_loaded(settings, expected=history.total)
     _print_summary(settings)
     _print_tagged_user(settings)
+    console.print("sending today's traffic live, as it happens")
+    return LiveReplay(
+        live_events(world, settings, history.until_ms), settings.collector_url, backend_key(settings)
+    ).start()
 
 
 def _wait_loaded(settings: Settings, expected: int, timeout: float = 600.0) -> None:

@@ -52,7 +52,7 @@ def test_each_insert_is_aggregated_and_merges_change_nothing(wh: Warehouse) -> N
     wh.execute("OPTIMIZE TABLE events_daily FINAL")
     assert daily(wh) == (5, 3)
     # week-level distinct users are exact: u1 on both days counts once
-    week = metric_series("page_view_users", "week", None, DAY, DAY + dt.timedelta(days=1), run=wh.query)
+    week = metric_series("page_view_users", "week", None, DAY, DAY + dt.timedelta(days=1), target=wh)
     assert [p.value for p in week.line(ALL).points] == [3]
 
 
@@ -71,11 +71,11 @@ def test_a_resent_event_is_a_duplicate(wh: Warehouse, settings: Settings) -> Non
     insert_events(wh, events)
     Loader(wh, [collector_log_source(settings)]).load_pending()
     assert Loader(wh, [collector_log_source(settings)]).load_pending().files == 0  # each segment once
-    assert metric_total("logged_events", DAY, DAY, run=wh.query) == {ALL: 4}
-    assert metric_total("distinct_events", DAY, DAY, run=wh.query) == {ALL: 3}
-    assert metric_total("duplicate_events", DAY, DAY, run=wh.query) == {ALL: 1}
-    assert metric_total("duplicate_rate", DAY, DAY, run=wh.query) == {ALL: 25.0}
-    assert metric_total("duplicate_events", DAY, DAY, "channel", run=wh.query) == {"app": 1, "web": 0}
+    assert metric_total("logged_events", DAY, DAY, target=wh) == {ALL: 4}
+    assert metric_total("distinct_events", DAY, DAY, target=wh) == {ALL: 3}
+    assert metric_total("duplicate_events", DAY, DAY, target=wh) == {ALL: 1}
+    assert metric_total("duplicate_rate", DAY, DAY, target=wh) == {ALL: 25.0}
+    assert metric_total("duplicate_events", DAY, DAY, "channel", target=wh) == {"app": 1, "web": 0}
 
 
 def test_a_bad_log_line_is_skipped_and_counted(wh: Warehouse, settings: Settings) -> None:
