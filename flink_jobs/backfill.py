@@ -28,6 +28,7 @@ from core.config import Settings
 from core.processes import wait_until
 from flink_jobs.options import OUTPUT_TABLES, JobOptions, JobPaths
 from flink_jobs.outputs import warehouse_sources
+from warehouse.loader import Source
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +69,11 @@ class BackfillReport:
 
 
 def run_backfill(
-    settings: Settings, files: list[Path], options: JobOptions | None = None, phase: Phase | None = None
+    settings: Settings,
+    files: list[Path],
+    options: JobOptions | None = None,
+    phase: Phase | None = None,
+    sources: list[Source] | None = None,
 ) -> BackfillReport:
     """Process ``files`` (event-log segments, any order) as a bounded BATCH job, then load its outputs.
 
@@ -106,20 +111,21 @@ def run_backfill(
     new = {table: sorted(_part_files(paths)[table] - before[table]) for table in OUTPUT_TABLES}
     _count_outputs(report, new)
     say(f"loading {sum(len(v) for v in new.values())} output file(s) into the warehouse")
-    report.loaded_rows = load_outputs(settings, new)
+    report.loaded_rows = load_outputs(settings, new, sources or warehouse_sources(settings))
     logger.info("backfill of %d file(s) done in %.1f s: %s", len(files), report.seconds, report.as_dict())
     return report
 
 
-def load_outputs(settings: Settings, new: dict[str, list[Path]], timeout_s: float = 600.0) -> dict[str, int]:
+def load_outputs(
+    settings: Settings, new: dict[str, list[Path]], sources: list[Source], timeout_s: float = 600.0
+) -> dict[str, int]:
     """Make the job's committed outputs queryable: wait for a live warehouse owner to load them, or
-    open the warehouse and load them here (the loader skips files already loaded)."""
+    open the warehouse and load ``sources`` here (the loader skips files already loaded)."""
     from warehouse.client import live_owner, run_query
     from warehouse.connect import connect
     from warehouse.loader import Loader
     from warehouse.migrations import migrate
 
-    sources = warehouse_sources(settings)
     if live_owner(settings) is None:
         with connect(settings.warehouse_url) as warehouse:
             migrate(warehouse)

@@ -111,17 +111,13 @@ def warehouse(
     port: Annotated[int | None, typer.Option(help="Query endpoint port [env TOUCHSTREAM_WAREHOUSE_PORT].")] = None,
 ) -> None:
     """Own the warehouse: apply migrations, run the loader, serve read-only queries on loopback."""
-    from analytics.audiences import audience_source
-    from analytics.metrics.collector_log import collector_log_source
-    from flink_jobs.outputs import warehouse_sources
+    from touchstream.sources import loader_sources
     from warehouse.base import WarehouseError
     from warehouse.owner import serve
-    from warehouse.sources import quarantine_source
 
     s = _settings(ctx).with_overrides(warehouse_port=port)
     try:
-        sources = [quarantine_source(s), collector_log_source(s), *warehouse_sources(s), audience_source(s)]
-        serve(s, sources, port=s.warehouse_port)
+        serve(s, loader_sources(s), port=s.warehouse_port)
     except WarehouseError as exc:
         err_console.print(error_line(exc))
         raise typer.Exit(1) from None
@@ -235,10 +231,15 @@ def backfill(
     from rich.table import Table
 
     from flink_jobs.backfill import run_backfill
+    from touchstream.sources import loader_sources
 
+    settings = _settings(ctx)
     with console.status("backfill: starting the job …") as status:
         report = run_backfill(
-            _settings(ctx), [f.resolve() for f in files], phase=lambda text: status.update(f"backfill: {text} …")
+            settings,
+            [f.resolve() for f in files],
+            phase=lambda text: status.update(f"backfill: {text} …"),
+            sources=loader_sources(settings),
         )
     table = Table("", "count", title=f"backfill done in {report.seconds:.1f} s")
     for name, value in report.as_dict().items():
