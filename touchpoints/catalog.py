@@ -1,0 +1,166 @@
+"""The live campaign set of one worker: compiled once per campaign revision, indexed by slot.
+
+A worker keeps one :class:`CampaignSet` and swaps it whole when the store's version
+counter moves (touchpoints/store.py); campaigns whose revision did not change keep their
+compiled audience, so an edit of one campaign recompiles one campaign.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from core.clock import MINUTE_MS
+from core.contract.definitions import Slot
+from touchpoints.audience import Predicate
+from touchpoints.definitions import DefinitionContext, DefinitionError
+from touchpoints.facts import Facts
+from touchpoints.holdout import in_holdout
+from touchpoints.model import TIER_RANK, Campaign, SlotSettings
+
+logger = logging.getLogger(__name__)
+
+
+def _ms(moment: dt.datetime | None) -> int | None:
+    return None if moment is None else int(moment.timestamp() * 1000)
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledCampaign:
+    """A campaign ready to evaluate; ``rank`` orders candidates (tier, then priority, then id)."""
+
+    campaign: Campaign
+    revision: int
+    audience: Predicate
+    rank: tuple[int, int, str]
+    start_ms: int | None
+    end_ms: int | None
+    trigger_ms: int | None
+
+    @classmethod
+    def compile(cls, campaign: Campaign, revision: int, audience: Predicate) -> CompiledCampaign:
+        trigger = campaign.trigger
+        return cls(
+            campaign=campaign,
+            revision=revision,
+            audience=audience,
+            rank=(TIER_RANK[campaign.tier], -campaign.priority, campaign.id),
+            start_ms=_ms(campaign.schedule.start),
+            end_ms=_ms(campaign.schedule.end),
+            trigger_ms=trigger.within_minutes * MINUTE_MS if trigger else None,
+        )
+
+    @property
+    def id(self) -> str:
+        return self.campaign.id
+
+    def ineligible(self, facts: Facts, now_ms: int, local_time: dt.time) -> str | None:
+        """Why the campaign cannot be shown to this user now (before caps), or None."""
+        if (self.start_ms is not None and now_ms < self.start_ms) or (
+            self.end_ms is not None and now_ms >= self.end_ms
+        ):
+            return "schedule"
+        if not self.audience(facts):
+            return "audience"
+        if self.trigger_ms is not None:
+            assert self.campaign.trigger is not None
+            at = facts.last_at.get(self.campaign.trigger.event)
+            if at is None or now_ms - at > self.trigger_ms:
+                return "trigger"
+        quiet = self.campaign.schedule.quiet_hours
+        if quiet is not None and quiet.contains(local_time):
+            return "quiet_hours"
+        return None
+
+    def held_out(self, user_id: str) -> bool:
+        holdout = self.campaign.holdout
+        return holdout is not None and in_holdout(holdout.seed or self.id, user_id, holdout.share)
+
+    def item_reason(self) -> str:
+        if self.campaign.tier == "announcement":
+            return "announcement"
+        if self.campaign.trigger is not None:
+            return f"trigger:{self.campaign.trigger.event}"
+        return "audience"
+
+
+@dataclass(frozen=True)
+class ServedSlot:
+    """A slot of the contract as the service serves it now (admin settings applied)."""
+
+    id: str
+    name: str  # without the channel: what a request may say
+    channel: str
+    kind: str
+    capacity: int
+    status: str
+
+
+@dataclass
+class CampaignSet:
+    """Active campaigns by slot, slot settings, and the store version they reflect."""
+
+    version: int
+    campaigns: dict[str, CompiledCampaign]
+    slots: dict[str, ServedSlot]
+    by_slot: dict[str, list[CompiledCampaign]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.by_slot = {slot_id: [] for slot_id in self.slots}
+        for compiled in sorted(self.campaigns.values(), key=lambda c: c.rank):
+            if compiled.campaign.status != "active":
+                continue
+            for slot_id in compiled.campaign.slots:
+                if slot_id in self.by_slot:
+                    self.by_slot[slot_id].append(compiled)
+
+    def candidates(self, slot_id: str) -> list[CompiledCampaign]:
+        return self.by_slot.get(slot_id, [])
+
+    def only_default(self) -> CampaignSet:
+        """The subset served without a profile (degraded mode): default-tier campaigns."""
+        defaults = {k: c for k, c in self.campaigns.items() if c.campaign.tier == "default"}
+        return CampaignSet(self.version, defaults, self.slots)
+
+
+def served_slots(contract_slots: Mapping[str, Slot], settings: Mapping[str, SlotSettings]) -> dict[str, ServedSlot]:
+    served = {}
+    for slot_id, slot in contract_slots.items():
+        own = settings.get(slot_id) or SlotSettings()
+        served[slot_id] = ServedSlot(
+            id=slot_id,
+            name=slot_id.split(".", 1)[1],
+            channel=slot.channel,
+            kind=slot.kind,
+            capacity=own.capacity or slot.capacity,
+            status=own.status,
+        )
+    return served
+
+
+class Compiler:
+    """Compiles campaigns, reusing the previous result for an unchanged (id, revision)."""
+
+    def __init__(self, context: DefinitionContext) -> None:
+        self.context = context
+        self._cache: dict[tuple[str, int], CompiledCampaign] = {}
+
+    def build(
+        self, version: int, campaigns: Iterable[tuple[Campaign, int]], slot_settings: Mapping[str, SlotSettings]
+    ) -> CampaignSet:
+        compiled: dict[str, CompiledCampaign] = {}
+        fresh: dict[tuple[str, int], CompiledCampaign] = {}
+        for campaign, revision in campaigns:
+            key = (campaign.id, revision)
+            hit = self._cache.get(key)
+            if hit is None or hit.campaign != campaign:
+                try:
+                    hit = CompiledCampaign.compile(campaign, revision, self.context.check_campaign(campaign))
+                except DefinitionError as exc:  # stored before a tag or slot it names was removed
+                    logger.error("campaign %s (revision %d) is not served: %s", campaign.id, revision, exc)
+                    continue
+            compiled[campaign.id] = fresh[key] = hit
+        self._cache = fresh
+        return CampaignSet(version, compiled, served_slots(self.context.contract.slots, slot_settings))
