@@ -11,6 +11,9 @@ import datetime as dt
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
 
 from core.clock import MINUTE_MS
 from core.contract.definitions import Slot
@@ -148,19 +151,25 @@ class Compiler:
         self._cache: dict[tuple[str, int], CompiledCampaign] = {}
 
     def build(
-        self, version: int, campaigns: Iterable[tuple[Campaign, int]], slot_settings: Mapping[str, SlotSettings]
+        self,
+        version: int,
+        campaigns: Iterable[tuple[str, int, Campaign | Mapping[str, Any]]],
+        slot_settings: Mapping[str, SlotSettings],
     ) -> CampaignSet:
+        """``campaigns``: (id, revision, definition); a definition that no longer passes the
+        checks (a tag or slot it names was removed since it was saved) is left out, logged."""
         compiled: dict[str, CompiledCampaign] = {}
         fresh: dict[tuple[str, int], CompiledCampaign] = {}
-        for campaign, revision in campaigns:
-            key = (campaign.id, revision)
+        for campaign_id, revision, definition in campaigns:
+            key = (campaign_id, revision)
             hit = self._cache.get(key)
-            if hit is None or hit.campaign != campaign:
+            if hit is None:
                 try:
+                    campaign = definition if isinstance(definition, Campaign) else Campaign.model_validate(definition)
                     hit = CompiledCampaign.compile(campaign, revision, self.context.check_campaign(campaign))
-                except DefinitionError as exc:  # stored before a tag or slot it names was removed
-                    logger.error("campaign %s (revision %d) is not served: %s", campaign.id, revision, exc)
+                except (ValidationError, DefinitionError) as exc:
+                    logger.error("campaign %s (revision %d) is not served: %s", campaign_id, revision, exc)
                     continue
-            compiled[campaign.id] = fresh[key] = hit
+            compiled[campaign_id] = fresh[key] = hit
         self._cache = fresh
         return CampaignSet(version, compiled, served_slots(self.context.contract.slots, slot_settings))

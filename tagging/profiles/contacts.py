@@ -10,7 +10,7 @@ Every key shares the profile's hash tag ``{user_id}`` (one cluster slot, one Lua
 | ``<p>:{u}:cap:life`` | hash | campaign -> lifetime count; ``last:<campaign>`` -> ``"<ms>|<slot>"`` | 400 days |
 | ``<p>:{u}:cap:seen`` | zset | ``<decision_id>:<campaign>`` counted, scored by time | 40 days |
 | ``<p>:{u}:req:<request_id>`` | string | the answer to a request id (a client's resend gets it again) | 10 min |
-| ``<p>:tp:exempt`` | set | campaigns exempt from the monthly marketing cap | none |
+| ``<p>:{tp}:exempt`` | set | campaigns exempt from the monthly marketing cap (kept by the service) | none |
 
 Days, weeks and months are calendar periods of the server clock in the operator's time
 zone (``TOUCHSTREAM_TOUCHPOINTS_TIMEZONE``), never a client's clock.
@@ -87,7 +87,8 @@ def request_key(prefix: str, user_id: str, request_id: str) -> str:
 
 
 def exempt_key(prefix: str) -> str:
-    return f"{prefix}:tp:exempt"
+    """Campaign ids exempt from the marketing cap; ``{tp}`` is the touchpoint store's hash tag."""
+    return f"{prefix}:{{tp}}:exempt"
 
 
 def _text(value: bytes | str) -> str:

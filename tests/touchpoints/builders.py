@@ -37,7 +37,7 @@ def campaign_dict(cid: str, **fields: Any) -> dict[str, Any]:
 
 
 def campaign_set(context: DefinitionContext, *raws: dict[str, Any], version: int = 1) -> CampaignSet:
-    campaigns = [(context.parse_campaign(r), 1) for r in raws]
+    campaigns = [(r["id"], 1, context.parse_campaign(r)) for r in raws]
     return Compiler(context).build(version, campaigns, {})
 
 

@@ -1,0 +1,96 @@
+"""What one decision reads from Redis, in one round trip, and the worker's live campaign set.
+
+:func:`read_snapshot` pipelines the profile (tags, business state), the contact counters
+of the current day/week/month and the store's version counter. :class:`LiveCampaigns`
+compares that version with the one its campaign set was built from and reloads (under a
+lock, once per change and worker) only when they differ.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import redis
+
+from tagging.profiles import keys as profile_keys
+from tagging.profiles.contacts import ContactKeys, Counters, read_counters
+from touchpoints.catalog import CampaignSet, Compiler
+from touchpoints.definitions import FileCampaign
+from touchpoints.facts import Facts, build_facts
+from touchpoints.model import SlotSettings
+from touchpoints.store import CampaignStore
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    facts: Facts
+    counters: Counters
+    version: int | None  # the campaign store's version (None: never loaded)
+
+
+def read_snapshot(
+    client: redis.Redis,
+    prefix: str,
+    user_id: str,
+    contacts: ContactKeys,
+    version_key: str,
+    now_ms: int,
+    today: dt.date,
+) -> Snapshot:
+    """One pipeline: tags, state, four counter hashes, the store version."""
+    pipe = client.pipeline(transaction=False)
+    pipe.hgetall(profile_keys.tags_key(prefix, user_id))
+    pipe.hgetall(profile_keys.state_key(prefix, user_id))
+    read_counters(pipe, contacts)
+    pipe.get(version_key)
+    tags, state, day, week, month, life, version = pipe.execute()
+    return Snapshot(
+        build_facts(tags, state, now_ms, today),
+        Counters.from_hashes(day, week, month, life),
+        None if version is None else int(version),
+    )
+
+
+class LiveCampaigns:
+    """The campaign set this worker serves; starts from the data files (so degraded mode has
+    the default recommendations even if Redis never answered) and follows the store."""
+
+    def __init__(self, store: CampaignStore, compiler: Compiler, file_campaigns: Sequence[FileCampaign]) -> None:
+        self.store = store
+        self.compiler = compiler
+        self.file_campaigns = list(file_campaigns)
+        self._lock = threading.Lock()
+        self._set = compiler.build(-1, [(f.campaign.id, 0, f.campaign) for f in self.file_campaigns], {})
+
+    @property
+    def current(self) -> CampaignSet:
+        return self._set
+
+    def refresh(self, version: int | None) -> CampaignSet:
+        """The set for store ``version``; reloads if it moved. Raises RedisError if Redis fails."""
+        if version is not None and version == self._set.version:
+            return self._set
+        with self._lock:
+            if version is not None and version == self._set.version:
+                return self._set  # another thread reloaded meanwhile
+            if version is None:
+                # the store is empty (a new or wiped Redis): load the data files first
+                self.store.sync_files(self.file_campaigns)
+            loaded, campaigns, slots = self.store.snapshot()
+            settings = {}
+            for s in slots:
+                try:
+                    settings[s.id] = SlotSettings.model_validate(s.body)
+                except ValueError as exc:
+                    logger.error("slot settings of %s are not served: %s", s.id, exc)
+            self._set = self.compiler.build(
+                loaded if loaded is not None else -1, [(c.id, c.revision, c.body) for c in campaigns], settings
+            )
+            logger.info("serving campaign store version %s: %d campaigns", loaded, len(self._set.campaigns))
+            return self._set
