@@ -37,10 +37,13 @@ logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 256 * 1024
 
 
-def service_client(settings: Settings) -> redis.Redis:
-    """A Redis client whose every call gives up after the configured timeout: a slow Redis
-    must turn into a degraded answer, not a slow one."""
-    timeout = settings.touchpoints_redis_timeout_ms / 1000
+ADMIN_REDIS_TIMEOUT_S = 5.0
+
+
+def service_client(settings: Settings, timeout: float | None = None) -> redis.Redis:
+    """A Redis client whose every call gives up after ``timeout`` s (default: the decision
+    timeout, because a slow Redis must turn into a degraded answer, not a slow one)."""
+    timeout = settings.touchpoints_redis_timeout_ms / 1000 if timeout is None else timeout
     options = {"socket_timeout": timeout, "socket_connect_timeout": timeout, "health_check_interval": 0}
     if settings.redis_url:
         return redis.Redis.from_url(settings.redis_url, **options)
@@ -55,8 +58,7 @@ def create_app(settings: Settings, *, decision_log: bool = True, prefix: str = D
     directory = definitions_dir(settings)
     context = DefinitionContext.build(load_knowledge_base(directory))
     client = service_client(settings)
-    store = CampaignStore(client, prefix)
-    live = LiveCampaigns(store, Compiler(context), load_file_campaigns(context, directory))
+    live = LiveCampaigns(CampaignStore(client, prefix), Compiler(context), load_file_campaigns(context, directory))
     log = DecisionLog(settings.event_log, on_drop=metrics.LOG_DROPPED.inc) if decision_log else None
     if log is not None:
         atexit.register(log.close)
@@ -78,7 +80,7 @@ def create_app(settings: Settings, *, decision_log: bool = True, prefix: str = D
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["touchpoints"] = Touchpoints(
         service=service,
-        store=store,
+        store=CampaignStore(service_client(settings, ADMIN_REDIS_TIMEOUT_S), prefix),  # the admin API may wait
         context=context,
         admin_token=ensure_token(settings.touchpoints_admin_token, settings.touchpoints_admin_token_file),
         default_zone=ZoneInfo(settings.touchpoints_timezone),

@@ -79,10 +79,11 @@ class LiveCampaigns:
         with self._lock:
             if version is not None and version == self._set.version:
                 return self._set  # another thread reloaded meanwhile
-            if version is None:
-                # the store is empty (a new or wiped Redis): load the data files first
-                self.store.sync_files(self.file_campaigns)
             loaded, campaigns, slots = self.store.snapshot()
+            if not campaigns and self.file_campaigns:
+                # a new or wiped store (campaigns are archived, never deleted): load the data files
+                self.store.sync_files(self.file_campaigns)
+                loaded, campaigns, slots = self.store.snapshot()
             settings = {}
             for s in slots:
                 try:

@@ -29,7 +29,10 @@ def context() -> DefinitionContext:
 
 
 def service_settings(home: Path, url: str, **overrides: Any) -> Settings:
-    return load_settings(env={}, home=home, redis_url=url, touchpoints_admin_token=ADMIN_TOKEN, **overrides)
+    """Generous Redis timeouts unless a test asks otherwise: this machine's 2 cores are shared,
+    and a decision that times out answers degraded, which is not what most tests look at."""
+    options: dict[str, Any] = {"touchpoints_redis_timeout_ms": 2000, "touchpoints_budget_ms": 5000, **overrides}
+    return load_settings(env={}, home=home, redis_url=url, touchpoints_admin_token=ADMIN_TOKEN, **options)
 
 
 @pytest.fixture
