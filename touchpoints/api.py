@@ -6,6 +6,7 @@ malformed ids, unknown channels, slots, contexts and time zones get a 400 with a
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -130,7 +131,7 @@ def decide() -> Response:
         metrics.SUPPRESSED.labels(reason).inc(n)
     metrics.REQUESTS.labels("public", "200").inc()
     metrics.LATENCY.observe(time.perf_counter() - started)
-    return Response(outcome.body, mimetype="application/json")
+    return Response(outcome.body, mimetype="application/json", headers={"X-Touchpoints-Worker": str(os.getpid())})
 
 
 @public.get("/healthz")
