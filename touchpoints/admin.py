@@ -35,6 +35,9 @@ _OPERATOR = re.compile(OPERATOR_PATTERN)
 _CAMPAIGN_ID = re.compile(ID_PATTERN)
 
 
+QUERY_PARAMETERS = {"touchpoints_admin.list_campaigns": {"status"}, "touchpoints_admin.audit": {"limit", "id"}}
+
+
 @admin.before_request
 def authenticate() -> None:
     header = request.headers.get("Authorization", "")
@@ -44,6 +47,12 @@ def authenticate() -> None:
     expected = touchpoints().admin_token
     if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
         raise ApiError(403, "forbidden", "the admin token is not valid")
+    unknown = sorted(set(request.args) - QUERY_PARAMETERS.get(request.endpoint or "", set()))
+    if unknown:
+        raise ApiError(400, "unknown_parameter", f"unknown parameter(s): {', '.join(unknown)[:200]}")
+    repeated = [name for name in request.args if len(request.args.getlist(name)) > 1]
+    if repeated:
+        raise ApiError(400, "repeated_parameter", f"{repeated[0][:64]} given more than once")
 
 
 @admin.after_request

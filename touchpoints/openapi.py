@@ -43,6 +43,14 @@ def _json(model: type[BaseModel], description: str) -> dict[str, Any]:
     return {"description": description, "content": {JSON: {"schema": _ref(model)}}}
 
 
+TOO_LONG = {
+    "414": {
+        "description": "Request line over 8190 bytes (refused by gunicorn before the app, as HTML)",
+        "content": {"text/html": {"schema": {"type": "string"}}},
+    }
+}
+
+
 def _errors(*statuses: int) -> dict[str, Any]:
     text = {
         400: "Bad parameter or body (see reason)",
@@ -147,7 +155,7 @@ def build_openapi(context: DefinitionContext) -> dict[str, Any]:
                 "get": {
                     "summary": "Decide the content of the slots of one page",
                     "parameters": _query_parameters(context),
-                    "responses": {"200": _json(DecisionOut, "What to show per slot"), **_errors(400)},
+                    "responses": {"200": _json(DecisionOut, "What to show per slot"), **_errors(400), **TOO_LONG},
                 }
             },
             "/healthz": {"get": {"summary": "Liveness", "responses": {"200": _json(HealthOut, "Alive")}}},

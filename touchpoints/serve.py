@@ -59,6 +59,7 @@ def run_touchpoints(settings: Settings, host: str, port: int, workers: int, thre
         "threads": threads,
         "worker_class": "gthread",
         "keepalive": 30,
+        "limit_request_line": 8190,  # gunicorn's maximum; longer lines get its 414 (documented)
         "graceful_timeout": 10,
         "accesslog": None,
         "loglevel": "warning",

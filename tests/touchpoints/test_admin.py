@@ -156,6 +156,9 @@ def test_hostile_bodies_and_headers(client: FlaskClient) -> None:
     assert client.get("/v1/admin/campaigns/NOT%20AN%20ID", headers=ADMIN).status_code == 404
     assert client.get("/v1/admin/campaigns?status=deleted", headers=ADMIN).json["reason"] == "invalid_status"
     assert client.post("/v1/admin/campaigns/x/explode", headers=ADMIN).json["reason"] == "unknown_action"
+    assert client.get("/v1/admin/campaigns?state=active", headers=ADMIN).json["reason"] == "unknown_parameter"
+    assert client.get("/v1/admin/slots?x=1", headers=ADMIN).json["reason"] == "unknown_parameter"
+    assert client.get("/v1/admin/audit?limit=1&limit=2", headers=ADMIN).json["reason"] == "repeated_parameter"
     for limit in ("0", "1001", "-1", "ten", "1e3"):
         assert client.get(f"/v1/admin/audit?limit={limit}", headers=ADMIN).json["reason"] == "invalid_limit"
 
