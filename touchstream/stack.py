@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import requests
 from rich.console import Console
@@ -77,6 +78,7 @@ def stack_services(settings: Settings) -> list[Service]:
         Service("warehouse", ["warehouse"], ready=settings.warehouse_owner_file.exists),
         Service("pipeline", ["pipeline"], ready=settings.pipeline_running_file.exists, stop_timeout=90),
         Service("collector", ["collector"], ready=_http_ok(f"{settings.collector_url}/healthz")),
+        Service("touchpoints", ["touchpoints"], ready=_http_ok(f"{settings.touchpoints_url}/healthz")),
     ]
 
 
@@ -149,6 +151,21 @@ def _run_demo(settings: Settings, *, users: int, days: int, seed: int) -> None:
     _wait_loaded(settings, expected=report.accepted)
     _print_summary(settings)
     _print_tagged_user(settings)
+    _print_scenarios(settings, traffic)
+
+
+def _print_scenarios(settings: Settings, traffic: Path) -> None:
+    """Make every touchpoint scenario live for one generated user each and show the answers."""
+    from touchstream.traffic.scenarios import run_scenarios
+
+    console.print("touchpoint scenarios: posting fresh back-end events for one generated user each …")
+    table = Table("scenario", "user", "campaigns shown (app page)", "ok", title="touchpoint decisions")
+    results = run_scenarios(settings, traffic)
+    for r in results:
+        table.add_row(r.scenario, r.user, ", ".join(r.campaigns) or "-", "yes" if r.ok else "NO")
+    console.print(table)
+    for r in results:
+        console.print(f"curl -s '{r.url}'", soft_wrap=True, highlight=False)
 
 
 def _wait_loaded(settings: Settings, expected: int, timeout: float = 600.0) -> None:
