@@ -53,7 +53,12 @@ def run_touchpoints(settings: Settings, host: str, port: int, workers: int, thre
 
         return create_app(settings)
 
-    options = {
+    GunicornApplication(gunicorn_options(host, port, workers, threads), make_app).run()
+
+
+def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict[str, Any]:
+    """The server settings (the benchmark serves its baselines with the same ones)."""
+    return {
         "bind": f"{host}:{port}",
         "workers": workers,
         "threads": threads,
@@ -66,7 +71,6 @@ def run_touchpoints(settings: Settings, host: str, port: int, workers: int, thre
         "child_exit": mark_worker_dead,
         "proc_name": "touchstream-touchpoints",
     }
-    GunicornApplication(options, make_app).run()
 
 
 def touchpoints_command(port: int, workers: int = 2, threads: int = 4) -> list[str]:

@@ -51,7 +51,9 @@ def test_demo_stack_answers_sql_while_running(tmp_path: Path) -> None:
                 "-m",
                 "touchstream",
                 "sql",
-                "SELECT channel, count() AS n FROM events GROUP BY channel",
+                # the replayed world only: not the live scenario events nor the touchpoint decisions
+                "SELECT channel, count() AS n FROM events WHERE event_id NOT LIKE 'demo-%' "
+                "AND event != 'touchpoint_decision' GROUP BY channel",
                 "--json",
             ],
             env=env,
