@@ -42,6 +42,7 @@ from tagging.profiles.embedded import start_server  # noqa: E402
 
 PAGE = ["login_popup", "home_floor", "banner", "floating_icon", "reminder"]
 TOKEN = "bench-admin-token"
+SERVERS = ("touchpoints", "read", "constant")
 
 # Fill profiles server-side: KEYS none; ARGV first index, count, now (ms), today's day number.
 FILL = """
@@ -213,11 +214,22 @@ def serve_baseline(kind: str, port: int, workers: int, threads: int, redis_url: 
     GunicornApplication(options, make_app).run()
 
 
-def wrk(port: int, seconds: float, connections: int, profiles: int, slots: list[str], workdir: Path) -> dict[str, float]:
+def wrk(
+    port: int, seconds: float, connections: int, profiles: int, slots: list[str], workdir: Path
+) -> dict[str, float]:
     script = workdir / "touchpoints.lua"
     script.write_text(WRK_SCRIPT.format(slots="".join(f"&slot={s}" for s in slots), profiles=profiles))
     out = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", "-s", str(script), f"http://127.0.0.1:{port}"],
+        [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{seconds:g}s",
+            "--latency",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{port}",
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -225,8 +237,12 @@ def wrk(port: int, seconds: float, connections: int, profiles: int, slots: list[
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    socket_errors = re.search(r"Socket errors: (.*)", out)
-    return {"requests_per_s": rps, "non_2xx": int(errors.group(1)) if errors else 0, "socket_errors": bool(socket_errors)}
+    socket_errors = re.search(r"Socket errors: (.*)", out)  # counted as one failed run
+    return {
+        "requests_per_s": rps,
+        "non_2xx": int(errors.group(1)) if errors else 0,
+        "socket_errors": bool(socket_errors),
+    }
 
 
 def paced(port: int, rate: float, seconds: float, profiles: int, slots: list[str]) -> dict[str, float]:
@@ -294,6 +310,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3, help="Interleaved measurement rounds (median).")
     parser.add_argument("--serve", choices=["constant", "read"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--redis-url", help=argparse.SUPPRESS)
@@ -326,6 +343,7 @@ def main() -> None:
         env = {**os.environ, **settings.to_env()}
         shapes = {"slot": ["home_floor"], "page": PAGE}
         result: dict[str, Any] = {
+            "load_average_before": round(os.getloadavg()[0], 2),
             "profiles": args.profiles,
             "campaigns": campaigns,
             "fill_s": round(fill_s, 1),
@@ -335,27 +353,50 @@ def main() -> None:
             "connections": args.connections,
             "seconds": args.seconds,
         }
-        base_cmd = [sys.executable, "-m", "benchmarks.touchpoints", "--workers", str(args.workers), "--threads", str(args.threads)]
-        for name in ("touchpoints", "read", "constant"):
-            port = free_port()
+        base_cmd = [
+            sys.executable,
+            "-m",
+            "benchmarks.touchpoints",
+            "--workers",
+            str(args.workers),
+            "--threads",
+            str(args.threads),
+        ]
+        ports = {}
+        for name in SERVERS:  # all three up at once; an idle one costs nothing
+            port = ports[name] = free_port()
             if name == "touchpoints":
                 cmd = [sys.executable, "-m", "touchstream", "touchpoints", "--port", str(port)]
             else:
                 cmd = [*base_cmd, "--serve", name, "--port", str(port), "--redis-url", redis_url]
-            server = start(cmd, port, env, workdir / f"{name}.log")
-            servers.append(server)
-            try:
+            servers.append(start(cmd, port, env, workdir / f"{name}.log"))
+        for port in ports.values():
+            for slots in shapes.values():
+                wrk(port, 2, args.connections, args.profiles, slots, workdir)  # warm up
+        runs: dict[str, list[dict[str, Any]]] = {}
+        for _ in range(args.rounds):  # interleaved: a noisy moment hits every server alike
+            for name, port in ports.items():
                 for shape, slots in shapes.items():
-                    wrk(port, 2, args.connections, args.profiles, slots, workdir)  # warm up
-                    result[f"{name}_{shape}"] = wrk(port, args.seconds, args.connections, args.profiles, slots, workdir)
-                result[f"{name}_latency_page_at_{args.rate:g}"] = paced(port, args.rate, args.seconds, args.profiles, PAGE)
-            finally:
-                stop_process_group(server.pid)
+                    runs.setdefault(f"{name}_{shape}", []).append(
+                        wrk(port, args.seconds, args.connections, args.profiles, slots, workdir)
+                    )
+        for key, measured in runs.items():
+            rates = sorted(m["requests_per_s"] for m in measured)
+            result[key] = {
+                "requests_per_s": rates[len(rates) // 2],
+                "runs": rates,
+                "non_2xx": sum(m["non_2xx"] for m in measured),
+            }
+        for name, port in ports.items():
+            result[f"{name}_latency_page_at_{args.rate:g}"] = paced(port, args.rate, args.seconds, args.profiles, PAGE)
         for shape, slots in shapes.items():
             ours = result[f"touchpoints_{shape}"]["requests_per_s"]
             result[f"{shape}_slot_decisions_per_s"] = round(ours * len(slots), 1)
             result[f"{shape}_ratio_vs_read"] = round(ours / result[f"read_{shape}"]["requests_per_s"], 3)
             result[f"{shape}_ratio_vs_constant"] = round(ours / result[f"constant_{shape}"]["requests_per_s"], 3)
+        for server in servers:
+            stop_process_group(server.pid)
+        result["load_average_after"] = round(os.getloadavg()[0], 2)
         decisions = sum(1 for p in (workdir / "home" / "events").glob("seg-*.jsonl") for _ in p.open("rb"))
         result["decision_records_logged"] = decisions
         print(orjson.dumps(result).decode())

@@ -125,8 +125,8 @@ def decide() -> Response:
         metrics.DEGRADED.inc()
     if outcome.replayed:
         metrics.REPLAYED.inc()
-    for tier, reason in outcome.slot_results:
-        metrics.DECISIONS.labels(tier, reason).inc()
+    for (tier, reason), n in Counter(outcome.slot_results).items():
+        metrics.DECISIONS.labels(tier, reason).inc(n)
     for reason, n in Counter(outcome.suppressed).items():
         metrics.SUPPRESSED.labels(reason).inc(n)
     metrics.REQUESTS.labels("public", "200").inc()

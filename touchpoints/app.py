@@ -40,11 +40,16 @@ MAX_BODY_BYTES = 256 * 1024
 ADMIN_REDIS_TIMEOUT_S = 5.0
 
 
-def service_client(settings: Settings, timeout: float | None = None) -> redis.Redis:
+def service_client(settings: Settings, timeout: float | None = None, single_connection: bool = False) -> redis.Redis:
     """A Redis client whose every call gives up after ``timeout`` s (default: the decision
     timeout, because a slow Redis must turn into a degraded answer, not a slow one)."""
     timeout = settings.touchpoints_redis_timeout_ms / 1000 if timeout is None else timeout
-    options = {"socket_timeout": timeout, "socket_connect_timeout": timeout, "health_check_interval": 0}
+    options = {
+        "socket_timeout": timeout,
+        "socket_connect_timeout": timeout,
+        "health_check_interval": 0,
+        "single_connection_client": single_connection,
+    }
     if settings.redis_url:
         return redis.Redis.from_url(settings.redis_url, **options)
     return redis.Redis(unix_socket_path=str(ensure_embedded(settings)), **options)
@@ -63,7 +68,7 @@ def create_app(settings: Settings, *, decision_log: bool = True, prefix: str = D
     if log is not None:
         atexit.register(log.close)
     service = DecisionService(
-        client,
+        lambda: service_client(settings, single_connection=True),
         live,
         context.knowledge_base,
         ServiceConfig(

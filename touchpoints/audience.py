@@ -141,8 +141,7 @@ def _compile(node: Tree | Token, ids: Identifiers) -> _Node:
         return (lambda f: not inner(f)), "bool"
     if rule in ("and_", "or_"):
         parts = [_boolean(child, ids, f"`{rule[:-1]}`") for child in children]
-        combine = all if rule == "and_" else any
-        return (lambda f: combine(p(f) for p in parts)), "bool"
+        return (_all(parts) if rule == "and_" else _any(parts)), "bool"
     if rule == "compare":
         return _comparison(children, ids)
     if rule == "member":
@@ -163,11 +162,34 @@ def _name(name: str, ids: Identifiers) -> _Node:
 
 def _boolean(node: Tree | Token, ids: Identifiers, where: str) -> Predicate:
     fn, kind = _compile(node, ids)
+    is_field = isinstance(node, Tree) and node.data == "name" and ids.kind(str(node.children[0]))[0] == "field"
     if kind == "bool":
-        return lambda f: bool(fn(f))
+        return (lambda f: fn(f) is True) if is_field else fn  # a missing boolean field is false
     if kind == "list":
         return lambda f: bool(fn(f))  # a list field is true when not empty
     raise AudienceError(f"{where} needs conditions, got a {kind}")
+
+
+def _all(parts: list[Predicate]) -> Predicate:
+    if len(parts) == 2:
+        first, second = parts
+        return lambda f: first(f) and second(f)
+
+    def every(f: Facts) -> bool:
+        return all(p(f) for p in parts)
+
+    return every
+
+
+def _any(parts: list[Predicate]) -> Predicate:
+    if len(parts) == 2:
+        first, second = parts
+        return lambda f: first(f) or second(f)
+
+    def some(f: Facts) -> bool:
+        return any(p(f) for p in parts)
+
+    return some
 
 
 def _comparison(children: list[Any], ids: Identifiers) -> _Node:

@@ -34,6 +34,7 @@ def _ms(moment: dt.datetime | None) -> int | None:
 class CompiledCampaign:
     """A campaign ready to evaluate; ``rank`` orders candidates (tier, then priority, then id)."""
 
+    id: str
     campaign: Campaign
     revision: int
     audience: Predicate
@@ -46,6 +47,7 @@ class CompiledCampaign:
     def compile(cls, campaign: Campaign, revision: int, audience: Predicate) -> CompiledCampaign:
         trigger = campaign.trigger
         return cls(
+            id=campaign.id,
             campaign=campaign,
             revision=revision,
             audience=audience,
@@ -54,10 +56,6 @@ class CompiledCampaign:
             end_ms=_ms(campaign.schedule.end),
             trigger_ms=trigger.within_minutes * MINUTE_MS if trigger else None,
         )
-
-    @property
-    def id(self) -> str:
-        return self.campaign.id
 
     def ineligible(self, facts: Facts, now_ms: int, local_time: dt.time) -> str | None:
         """Why the campaign cannot be shown to this user now (before caps), or None."""

@@ -14,7 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -31,7 +33,7 @@ from touchpoints.breaker import CircuitBreaker
 from touchpoints.decide import DecisionInput, Plan, plan
 from touchpoints.decision_log import DecisionLog, bounded
 from touchpoints.facts import EMPTY, today_in
-from touchpoints.live import LiveCampaigns, read_snapshot
+from touchpoints.live import LiveCampaigns, SnapshotReader
 from touchpoints.model import Content, KnowledgeBase
 
 logger = logging.getLogger(__name__)
@@ -78,23 +80,34 @@ def _content(content: Content) -> dict[str, Any]:
 
 
 class DecisionService:
+    """Decides requests; safe for the threads of a worker (each uses its own connection)."""
+
     def __init__(
         self,
-        client: redis.Redis,
+        connect: Callable[[], redis.Redis],
         live: LiveCampaigns,
         knowledge_base: KnowledgeBase,
         config: ServiceConfig,
         breaker: CircuitBreaker,
         log: DecisionLog | None,
     ) -> None:
-        self.client = client
+        self.connect = connect  # a single-connection client: no pool checkout per command
         self.live = live
         self.knowledge_base = knowledge_base
         self.config = config
         self.breaker = breaker
         self.log = log
-        self.scripts = ContactScripts(client)
-        self.version_key = live.store.keys.version
+        self._local = threading.local()
+        registry = live.store.client  # scripts are registered once and run on any connection
+        self.scripts = ContactScripts(registry)
+        self.reader = SnapshotReader(registry, config.prefix, live.store.keys.version)
+
+    def client(self) -> redis.Redis:
+        """This thread's connection (connecting raises RedisError while Redis is down)."""
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = self.connect()
+        return client
 
     def decide(self, request: DecisionRequest) -> Outcome:
         now = now_ms()
@@ -109,15 +122,8 @@ class DecisionService:
         if self.breaker.allow():
             try:
                 started = time.perf_counter()
-                snapshot = read_snapshot(
-                    self.client,
-                    self.config.prefix,
-                    request.user_id,
-                    contact_keys,
-                    self.version_key,
-                    now,
-                    today_in(self.config.zone, now),
-                )
+                client = self.client()
+                snapshot = self.reader.read(client, request.user_id, contact_keys, now, today_in(self.config.zone, now))
                 campaigns = self.live.refresh(snapshot.version)
                 metrics.REDIS_LATENCY.labels("read").observe(time.perf_counter() - started)
                 self.breaker.success()
@@ -167,7 +173,9 @@ class DecisionService:
             )
             try:
                 started = time.perf_counter()
-                counted = self.scripts.reserve(contact_keys, reservations, now, self.config.marketing_cap_month, stored)
+                counted = self.scripts.reserve(
+                    contact_keys, reservations, now, self.config.marketing_cap_month, stored, client
+                )
                 metrics.REDIS_LATENCY.labels("reserve").observe(time.perf_counter() - started)
                 self.breaker.success()
             except redis.RedisError as exc:
