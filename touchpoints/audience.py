@@ -171,25 +171,21 @@ def _boolean(node: Tree | Token, ids: Identifiers, where: str) -> Predicate:
 
 
 def _all(parts: list[Predicate]) -> Predicate:
-    if len(parts) == 2:
-        first, second = parts
-        return lambda f: first(f) and second(f)
-
-    def every(f: Facts) -> bool:
-        return all(p(f) for p in parts)
-
-    return every
+    return _combine(parts, all)
 
 
 def _any(parts: list[Predicate]) -> Predicate:
+    return _combine(parts, any)
+
+
+def _combine(parts: list[Predicate], combine: Callable[[Any], bool]) -> Predicate:
+    """``and``/``or`` of conditions; two (the usual case) without a generator per evaluation."""
     if len(parts) == 2:
         first, second = parts
+        if combine is all:
+            return lambda f: first(f) and second(f)
         return lambda f: first(f) or second(f)
-
-    def some(f: Facts) -> bool:
-        return any(p(f) for p in parts)
-
-    return some
+    return lambda f: combine(p(f) for p in parts)
 
 
 def _comparison(children: list[Any], ids: Identifiers) -> _Node:

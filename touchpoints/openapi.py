@@ -51,6 +51,10 @@ TOO_LONG = {
 }
 
 
+def _query(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema}
+
+
 def _errors(*statuses: int) -> dict[str, Any]:
     text = {
         400: "Bad parameter or body (see reason)",
@@ -143,6 +147,10 @@ def build_openapi(context: DefinitionContext) -> dict[str, Any]:
             **extra,
         }
 
+    def status_op(kind: str, model: type[BaseModel], item: dict[str, Any]) -> dict[str, Any]:
+        summary = f"Pause, resume or archive a {kind}"
+        return admin_op(summary, {"200": _json(model, "Changed")}, 400, 404, 409, parameters=[item, action, operator])
+
     return {
         "openapi": "3.1.0",
         "info": {
@@ -172,14 +180,7 @@ def build_openapi(context: DefinitionContext) -> dict[str, Any]:
                     "List campaigns",
                     {"200": _json(CampaignListOut, "Campaigns")},
                     400,
-                    parameters=[
-                        {
-                            "name": "status",
-                            "in": "query",
-                            "required": False,
-                            "schema": {"type": "string", "enum": ["active", "paused", "archived"]},
-                        }
-                    ],
+                    parameters=[_query("status", {"type": "string", "enum": ["active", "paused", "archived"]})],
                 ),
                 "post": admin_op(
                     "Create a campaign",
@@ -208,14 +209,7 @@ def build_openapi(context: DefinitionContext) -> dict[str, Any]:
                 ),
             },
             "/v1/admin/campaigns/{campaign_id}/{action}": {
-                "post": admin_op(
-                    "Pause, resume or archive a campaign",
-                    {"200": _json(StoredCampaignOut, "Changed")},
-                    400,
-                    404,
-                    409,
-                    parameters=[campaign_id, action, operator],
-                )
+                "post": status_op("campaign", StoredCampaignOut, campaign_id)
             },
             "/v1/admin/slots": {"get": admin_op("List slots as served", {"200": _json(SlotListOut, "Slots")})},
             "/v1/admin/slots/{slot_id}": {
@@ -231,29 +225,15 @@ def build_openapi(context: DefinitionContext) -> dict[str, Any]:
                     requestBody={"required": True, "content": {JSON: {"schema": _ref(SlotSettings)}}},
                 ),
             },
-            "/v1/admin/slots/{slot_id}/{action}": {
-                "post": admin_op(
-                    "Pause, resume or archive a slot",
-                    {"200": _json(StoredSlotOut, "Changed")},
-                    400,
-                    404,
-                    409,
-                    parameters=[slot_id, action, operator],
-                )
-            },
+            "/v1/admin/slots/{slot_id}/{action}": {"post": status_op("slot", StoredSlotOut, slot_id)},
             "/v1/admin/audit": {
                 "get": admin_op(
                     "Who changed what, when (newest first)",
                     {"200": _json(AuditOut, "Audit entries")},
                     400,
                     parameters=[
-                        {
-                            "name": "limit",
-                            "in": "query",
-                            "required": False,
-                            "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
-                        },
-                        {"name": "id", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 64}},
+                        _query("limit", {"type": "integer", "minimum": 1, "maximum": 1000}),
+                        _query("id", {"type": "string", "maxLength": 64}),
                     ],
                 )
             },

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -71,6 +73,21 @@ def decide(
         marketing_cap,
         excluded,
     )
+
+
+def run_concurrently(work: Callable[[], None], threads: int, timeout: float = 60) -> None:
+    """Start ``threads`` threads of ``work`` at once (a barrier) and wait for them all."""
+    barrier = threading.Barrier(threads)
+
+    def run() -> None:
+        barrier.wait()
+        work()
+
+    started = [threading.Thread(target=run) for _ in range(threads)]
+    for t in started:
+        t.start()
+    for t in started:
+        t.join(timeout)
 
 
 def shown(result: Plan) -> dict[str, list[str]]:

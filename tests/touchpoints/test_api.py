@@ -20,7 +20,7 @@ from core.contract import EventValidator, default_catalogue
 from core.contract.validate import ENVELOPE_FIELDS
 from ingest.segments import read_segments
 from tagging.profiles.contacts import ContactKeys, Counters, periods
-from tests.touchpoints.builders import campaign_dict
+from tests.touchpoints.builders import campaign_dict, run_concurrently
 from tests.touchpoints.conftest import ADMIN, Profiles
 
 pytestmark = pytest.mark.integration
@@ -235,21 +235,15 @@ def test_daily_cap_holds_under_concurrent_requests(app: Flask) -> None:
     )
     results: list[bool] = []
     lock = threading.Lock()
-    barrier = threading.Barrier(8)
 
     def worker() -> None:
         own = app.test_client()
-        barrier.wait()
         for _ in range(5):
             got = "capped" in campaigns_shown(ask(own, "u1", ["login_popup"]))
             with lock:
                 results.append(got)
 
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    run_concurrently(worker, 8)
     assert len(results) == 40
     assert sum(results) == 3
 

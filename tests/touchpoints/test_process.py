@@ -16,7 +16,7 @@ import requests
 from core.clock import now_ms
 from core.processes import wait_until
 from ingest.segments import read_segments
-from tests.touchpoints.builders import campaign_dict
+from tests.touchpoints.builders import campaign_dict, run_concurrently
 from tests.touchpoints.conftest import Profiles, service_settings
 from tests.touchpoints.service import Service, own_redis, running_service
 
@@ -66,20 +66,14 @@ def test_daily_cap_holds_under_concurrent_requests_to_the_server(tmp_path: Path)
         assert svc.admin("POST", "/campaigns", json=campaign_dict("capped", caps={"per_day": 4})).status_code == 201
         shown: list[bool] = []
         lock = threading.Lock()
-        barrier = threading.Barrier(16)
 
         def client() -> None:
-            barrier.wait()
             for _ in range(5):
                 answer = svc.ask("same-user", ["login_popup", "home_floor"]).json()
                 with lock:
                     shown.append("capped" in campaigns(answer))
 
-        threads = [threading.Thread(target=client) for _ in range(16)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
+        run_concurrently(client, 16)
         assert len(shown) == 80
         assert sum(shown) == 4
 
@@ -89,8 +83,8 @@ def test_redis_stopped_frozen_and_restarted(tmp_path: Path) -> None:
         settings = service_settings(
             tmp_path / "home",
             server.url,
-            touchpoints_redis_timeout_ms=20,
-            touchpoints_budget_ms=60,
+            touchpoints_redis_timeout_ms=30,
+            touchpoints_budget_ms=100,
             touchpoints_breaker_reset_ms=200,
         )
         Profiles(redis.Redis(unix_socket_path=str(server.socket))).put("arrears-user", arrears=True)
@@ -106,21 +100,24 @@ def test_redis_stopped_frozen_and_restarted(tmp_path: Path) -> None:
             healthy, _ = answer()
             assert healthy["degraded"] is False and "arrears_pay_now" in campaigns(healthy)
 
+            def recovered() -> bool:
+                got = answer()[0]
+                return got["degraded"] is False and "arrears_pay_now" in campaigns(got)
+
             def degraded_within_budget() -> None:
                 for _ in range(20):
                     got, seconds = answer()
                     assert got["degraded"] is True
                     assert campaigns(got) <= {"default_recommendations"}
                     assert all(s["reason"] == "degraded" for s in got["slots"])
-                    assert seconds < 0.5  # the 60 ms budget plus HTTP on a shared 2-core machine
+                    assert seconds < 0.5  # the 100 ms budget plus HTTP on a shared 2-core machine
 
             server.stop()  # down: connections refused
             degraded_within_budget()
             floor = answer()[0]["slots"][1]
             assert [i["content"]["id"] for i in floor["items"]] == ["plan_upgrade", "data_pack_offer"]
-            server.start()  # back, with its data (saved on SIGTERM)
-            wait_until(lambda: answer()[0]["degraded"] is False, 20, "the service to recover")
-            assert "arrears_pay_now" in campaigns(answer()[0])  # the profile survived the restart
+            server.start()  # back, with its data (saved on SIGTERM): the profile is there again
+            wait_until(recovered, 20, "the service to recover")
 
             assert server.process is not None
             os.kill(server.process.pid, signal.SIGSTOP)  # frozen: every call times out
@@ -128,7 +125,7 @@ def test_redis_stopped_frozen_and_restarted(tmp_path: Path) -> None:
                 degraded_within_budget()
             finally:
                 os.kill(server.process.pid, signal.SIGCONT)
-            wait_until(lambda: answer()[0]["degraded"] is False, 20, "the service to recover")
+            wait_until(recovered, 20, "the service to recover")
             metrics = requests.get(f"{svc.url}/metrics", timeout=5).text
             assert "touchstream_touchpoints_degraded_total" in metrics
     records = list(read_segments(settings.event_log))
