@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,7 +22,7 @@ from core.contract.validate import ENVELOPE_FIELDS
 from ingest.segments import read_segments
 from tagging.profiles.contacts import ContactKeys, Counters, periods
 from tests.touchpoints.builders import campaign_dict, run_concurrently
-from tests.touchpoints.conftest import ADMIN, Profiles
+from tests.touchpoints.conftest import ADMIN, Profiles, service_settings
 
 pytestmark = pytest.mark.integration
 
@@ -226,13 +227,12 @@ def test_dedup_across_slots_and_cooldown_between_requests(client: FlaskClient) -
     assert shown(ask(client, "u1", ["login_popup"])) == {"app.login_popup": ["c"]}  # the same slot may repeat
 
 
-def test_daily_cap_holds_under_concurrent_requests(app: Flask) -> None:
-    client = app.test_client()
-    only(
-        client,
-        campaign_dict("capped", caps={"per_day": 3}),
-        campaign_dict("filler", priority=0, slots=["app.reminder"]),
-    )
+@pytest.mark.parametrize(
+    ("caps", "limit"),
+    [({"per_day": 3}, 3), ({"per_week": 4}, 4), ({"lifetime": 2}, 2), ({"per_day": 9, "per_week": 5}, 5)],
+)
+def test_each_cap_holds_under_concurrent_requests(app: Flask, caps: dict[str, int], limit: int) -> None:
+    only(app.test_client(), campaign_dict("capped", caps=caps))
     results: list[bool] = []
     lock = threading.Lock()
 
@@ -245,7 +245,50 @@ def test_daily_cap_holds_under_concurrent_requests(app: Flask) -> None:
 
     run_concurrently(worker, 8)
     assert len(results) == 40
-    assert sum(results) == 3
+    assert sum(results) == limit
+
+
+def test_monthly_marketing_cap_holds_under_concurrent_requests(
+    tmp_path: Path, redis_url: str, redis_client: redis.Redis
+) -> None:  # redis_client: an emptied database
+    from touchpoints.app import create_app
+
+    app = create_app(service_settings(tmp_path / "home", redis_url, touchpoints_marketing_cap_month=4))
+    try:
+        only(app.test_client(), *[campaign_dict(f"m{i}", slots=["app.home_floor"]) for i in range(6)])
+        shown_total: list[int] = []
+        lock = threading.Lock()
+
+        def worker() -> None:
+            own = app.test_client()
+            for _ in range(3):
+                n = len(shown(ask(own, "u1", ["home_floor"]))["app.home_floor"])
+                with lock:
+                    shown_total.append(n)
+
+        run_concurrently(worker, 8)
+        assert len(shown_total) == 24 and sum(shown_total) == 4
+    finally:
+        app.extensions["touchpoints"].service.log.close()
+
+
+def test_cooldown_holds_under_concurrent_requests_for_two_slots(app: Flask) -> None:
+    """Concurrent requests for two slots: every showing lands in one slot, never both."""
+    only(app.test_client(), campaign_dict("cool", caps={"cooldown_minutes": 30}))
+    slots_shown: list[str] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        own = app.test_client()
+        for i in range(4):
+            slot = ["login_popup", "home_floor"][(i + threading.get_ident()) % 2]
+            for name, ids in shown(ask(own, "u1", [slot])).items():
+                if ids:
+                    with lock:
+                        slots_shown.append(name)
+
+    run_concurrently(worker, 8)
+    assert slots_shown and len(set(slots_shown)) == 1
 
 
 def test_monthly_marketing_cap_and_service_exemption(client: FlaskClient, settings: Settings) -> None:
