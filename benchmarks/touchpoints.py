@@ -292,6 +292,22 @@ def paced(port: int, rate: float, seconds: float, profiles: int, slots: list[str
     }
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of these processes and their children (gunicorn master and workers)."""
+    import psutil
+
+    total = 0.0
+    for pid in pids:
+        try:
+            root = psutil.Process(pid)
+            for process in [root, *root.children(recursive=True)]:
+                times = process.cpu_times()
+                total += times.user + times.system
+        except psutil.NoSuchProcess:
+            continue
+    return total
+
+
 def start(cmd: list[str], port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
         process = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
@@ -374,17 +390,22 @@ def main() -> None:
             for slots in shapes.values():
                 wrk(port, 2, args.connections, args.profiles, slots, workdir)  # warm up
         runs: dict[str, list[dict[str, Any]]] = {}
+        pids = dict(zip(ports, (s.pid for s in servers), strict=True))
         for _ in range(args.rounds):  # interleaved: a noisy moment hits every server alike
             for name, port in ports.items():
                 for shape, slots in shapes.items():
-                    runs.setdefault(f"{name}_{shape}", []).append(
-                        wrk(port, args.seconds, args.connections, args.profiles, slots, workdir)
-                    )
+                    before = cpu_seconds([pids[name], redis_process.pid])
+                    measured = wrk(port, args.seconds, args.connections, args.profiles, slots, workdir)
+                    spent = cpu_seconds([pids[name], redis_process.pid]) - before
+                    measured["cpu_us_per_request"] = spent / (measured["requests_per_s"] * args.seconds) * 1e6
+                    runs.setdefault(f"{name}_{shape}", []).append(measured)
         for key, measured in runs.items():
             rates = sorted(m["requests_per_s"] for m in measured)
+            cpu = sorted(m["cpu_us_per_request"] for m in measured)
             result[key] = {
                 "requests_per_s": rates[len(rates) // 2],
                 "runs": rates,
+                "cpu_us_per_request": round(cpu[len(cpu) // 2]),  # server and redis-server, median
                 "non_2xx": sum(m["non_2xx"] for m in measured),
             }
         for name, port in ports.items():
@@ -394,6 +415,12 @@ def main() -> None:
             result[f"{shape}_slot_decisions_per_s"] = round(ours * len(slots), 1)
             result[f"{shape}_ratio_vs_read"] = round(ours / result[f"read_{shape}"]["requests_per_s"], 3)
             result[f"{shape}_ratio_vs_constant"] = round(ours / result[f"constant_{shape}"]["requests_per_s"], 3)
+            # what the ratio is on cores of one's own: CPU per request of the other server over ours
+            mine = result[f"touchpoints_{shape}"]["cpu_us_per_request"]
+            result[f"{shape}_cpu_ratio_vs_read"] = round(result[f"read_{shape}"]["cpu_us_per_request"] / mine, 3)
+            result[f"{shape}_cpu_ratio_vs_constant"] = round(
+                result[f"constant_{shape}"]["cpu_us_per_request"] / mine, 3
+            )
         for server in servers:
             stop_process_group(server.pid)
         result["load_average_after"] = round(os.getloadavg()[0], 2)
