@@ -127,8 +127,6 @@ def decide() -> Response:
         metrics.REPLAYED.inc()
     for (tier, reason), n in Counter(outcome.slot_results).items():
         metrics.DECISIONS.labels(tier, reason).inc(n)
-    for reason, n in Counter(outcome.suppressed).items():
-        metrics.SUPPRESSED.labels(reason).inc(n)
     metrics.REQUESTS.labels("public", "200").inc()
     metrics.LATENCY.observe(time.perf_counter() - started)
     return Response(outcome.body, mimetype="application/json", headers={"X-Touchpoints-Worker": str(os.getpid())})

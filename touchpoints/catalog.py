@@ -21,7 +21,7 @@ from touchpoints.audience import Predicate
 from touchpoints.definitions import DefinitionContext, DefinitionError
 from touchpoints.facts import Facts
 from touchpoints.holdout import in_holdout
-from touchpoints.model import TIER_RANK, Campaign, SlotSettings
+from touchpoints.model import TIER_RANK, Campaign, QuietHours, SlotSettings
 
 logger = logging.getLogger(__name__)
 
@@ -32,59 +32,72 @@ def _ms(moment: dt.datetime | None) -> int | None:
 
 @dataclass(frozen=True, slots=True)
 class CompiledCampaign:
-    """A campaign ready to evaluate; ``rank`` orders candidates (tier, then priority, then id)."""
+    """A campaign ready to evaluate: everything a decision asks of it is precomputed here
+    (the planner runs this for every candidate of every request). ``rank`` orders
+    candidates: tier, then priority (higher first), then id."""
 
     id: str
     campaign: Campaign
     revision: int
     audience: Predicate
     rank: tuple[int, int, str]
+    tier: str
     start_ms: int | None
     end_ms: int | None
-    trigger_ms: int | None
+    trigger_event: str | None
+    trigger_ms: int
+    quiet_hours: QuietHours | None
+    holdout: tuple[str, float] | None  # (seed, share)
+    marketing: bool
+    counted: bool  # must be counted at decision time: it has a cap (decide.py)
+    item_reason: str
 
     @classmethod
     def compile(cls, campaign: Campaign, revision: int, audience: Predicate) -> CompiledCampaign:
-        trigger = campaign.trigger
+        trigger, caps, holdout = campaign.trigger, campaign.caps, campaign.holdout
+        if campaign.tier == "announcement":
+            reason = "announcement"
+        elif trigger is not None:
+            reason = f"trigger:{trigger.event}"
+        else:
+            reason = "audience"
         return cls(
             id=campaign.id,
             campaign=campaign,
             revision=revision,
             audience=audience,
             rank=(TIER_RANK[campaign.tier], -campaign.priority, campaign.id),
+            tier=campaign.tier,
             start_ms=_ms(campaign.schedule.start),
             end_ms=_ms(campaign.schedule.end),
-            trigger_ms=trigger.within_minutes * MINUTE_MS if trigger else None,
+            trigger_event=trigger.event if trigger else None,
+            trigger_ms=trigger.within_minutes * MINUTE_MS if trigger else 0,
+            quiet_hours=campaign.schedule.quiet_hours,
+            holdout=(holdout.seed or campaign.id, holdout.share) if holdout else None,
+            marketing=campaign.marketing,
+            counted=campaign.marketing or bool(caps.per_day or caps.per_week or caps.lifetime or caps.cooldown_minutes),
+            item_reason=reason,
         )
 
     def ineligible(self, facts: Facts, now_ms: int, local_time: dt.time) -> str | None:
-        """Why the campaign cannot be shown to this user now (before caps), or None."""
+        """Why the campaign cannot be shown to this user now (before caps), or None; the
+        cheap checks first."""
         if (self.start_ms is not None and now_ms < self.start_ms) or (
             self.end_ms is not None and now_ms >= self.end_ms
         ):
             return "schedule"
-        if not self.audience(facts):
-            return "audience"
-        if self.trigger_ms is not None:
-            assert self.campaign.trigger is not None
-            at = facts.last_at.get(self.campaign.trigger.event)
+        if self.trigger_event is not None:
+            at = facts.last_at.get(self.trigger_event)
             if at is None or now_ms - at > self.trigger_ms:
                 return "trigger"
-        quiet = self.campaign.schedule.quiet_hours
-        if quiet is not None and quiet.contains(local_time):
+        if not self.audience(facts):
+            return "audience"
+        if self.quiet_hours is not None and self.quiet_hours.contains(local_time):
             return "quiet_hours"
         return None
 
     def held_out(self, user_id: str) -> bool:
-        holdout = self.campaign.holdout
-        return holdout is not None and in_holdout(holdout.seed or self.id, user_id, holdout.share)
-
-    def item_reason(self) -> str:
-        if self.campaign.tier == "announcement":
-            return "announcement"
-        if self.campaign.trigger is not None:
-            return f"trigger:{self.campaign.trigger.event}"
-        return "audience"
+        return self.holdout is not None and in_holdout(self.holdout[0], user_id, self.holdout[1])
 
 
 @dataclass(frozen=True)

@@ -60,12 +60,6 @@ class Plan:
     reservations: list[tuple[CompiledCampaign, int]]  # (campaign, index of its slot) to count now
 
 
-def counts_contacts(campaign: Campaign) -> bool:
-    """Whether showing the campaign must be counted at decision time (it has a cap to respect)."""
-    caps = campaign.caps
-    return campaign.marketing or bool(caps.per_day or caps.per_week or caps.lifetime or caps.cooldown_minutes)
-
-
 def cap_reason(
     campaign: Campaign, slot_id: str, counters: Counters, marketing_used: int, marketing_cap: int, now_ms: int
 ) -> str | None:
@@ -116,11 +110,11 @@ def plan(
             why = eligibility[cid]
             if why is None and cid in placed:
                 why = "duplicate"
-            if why is None and campaign.tier == "default" and (decision.items or decision.holdout):
+            if why is None and candidate.tier == "default" and (decision.items or decision.holdout):
                 why = "outranked"
             if why is None and used >= slot.capacity:
                 why = "capacity"
-            if why is None and counters is not None:
+            if why is None and counters is not None and candidate.counted:
                 why = cap_reason(campaign, slot.id, counters, marketing_used, marketing_cap, request.now_ms)
             if why is None and candidate.held_out(request.user_id):
                 decision.holdout.append(cid)
@@ -134,14 +128,14 @@ def plan(
             reason = (
                 f"recommendation:{knowledge_base.action_for(request.context, slot.name)}"
                 if campaign.recommend
-                else candidate.item_reason()
+                else candidate.item_reason
             )
             decision.items.extend(PlannedItem(candidate, content, reason) for content in contents)
             used += len(contents)
             placed.add(cid)
-            if counters is not None and counts_contacts(campaign):
+            if counters is not None and candidate.counted:
                 reservations.append((candidate, index))
-                marketing_used += campaign.marketing
+                marketing_used += candidate.marketing
         decision.reason = "shown" if decision.items else "holdout" if decision.holdout else "empty"
     return Plan(slots, reservations)
 

@@ -9,7 +9,6 @@ DECISIONS = Counter(
     "Slot decisions by the tier of the first item shown ('none' when empty) and the slot's reason",
     ["tier", "reason"],
 )
-SUPPRESSED = Counter("touchstream_touchpoints_suppressed_total", "Candidates suppressed, by reason", ["reason"])
 REQUESTS = Counter(
     "touchstream_touchpoints_requests_total", "Requests by endpoint kind and HTTP status", ["api", "status"]
 )

@@ -71,7 +71,6 @@ class Outcome:
     degraded: bool
     replayed: bool = False
     slot_results: list[tuple[str, str]] = field(default_factory=list)  # (tier or "none", reason)
-    suppressed: list[str] = field(default_factory=list)  # reasons, one per suppressed candidate
 
 
 @lru_cache(maxsize=4096)
@@ -157,7 +156,7 @@ class DecisionService:
                 Reservation(
                     campaign=c.id,
                     slot=request.slots[index],
-                    marketing=c.campaign.marketing,
+                    marketing=c.marketing,
                     per_day=c.campaign.caps.per_day,
                     per_week=c.campaign.caps.per_week,
                     lifetime=c.campaign.caps.lifetime,
@@ -224,7 +223,7 @@ class DecisionService:
                         {
                             "decision_id": decision_id,
                             "campaign_id": item.campaign.id,
-                            "tier": item.campaign.campaign.tier,
+                            "tier": item.campaign.tier,
                             "content": _content(item.content),
                             "reason": item.reason,
                         }
@@ -265,10 +264,9 @@ class DecisionService:
         for decision_id, slot in zip(decision_ids, result.slots, strict=True):
             shown: dict[str, str] = {}  # campaign -> tier, in item order
             for item in slot.items:
-                shown.setdefault(item.campaign.id, item.campaign.campaign.tier)
+                shown.setdefault(item.campaign.id, item.campaign.tier)
             campaigns, tiers = list(shown), list(shown.values())
             outcome.slot_results.append((tiers[0] if tiers else "none", slot.reason))
-            outcome.suppressed.extend(reason for _, reason in slot.suppressed)
             records.append(
                 {
                     "event_id": decision_id,
