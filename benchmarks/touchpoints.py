@@ -408,8 +408,12 @@ def main() -> None:
                 "cpu_us_per_request": round(cpu[len(cpu) // 2]),  # server and redis-server, median
                 "non_2xx": sum(m["non_2xx"] for m in measured),
             }
-        for name, port in ports.items():
-            result[f"{name}_latency_page_at_{args.rate:g}"] = paced(port, args.rate, args.seconds, args.profiles, PAGE)
+        for name, port in ports.items():  # open loop: at the target rate, and at half of it
+            for shape, slots in shapes.items():
+                for rate in (args.rate, args.rate / 2):
+                    result[f"{name}_{shape}_latency_at_{rate:g}"] = paced(
+                        port, rate, args.seconds, args.profiles, slots
+                    )
         for shape, slots in shapes.items():
             ours = result[f"touchpoints_{shape}"]["requests_per_s"]
             result[f"{shape}_slot_decisions_per_s"] = round(ours * len(slots), 1)

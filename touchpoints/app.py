@@ -40,19 +40,22 @@ MAX_BODY_BYTES = 256 * 1024
 ADMIN_REDIS_TIMEOUT_S = 5.0
 
 
-def service_client(settings: Settings, timeout: float | None = None, single_connection: bool = False) -> redis.Redis:
-    """A Redis client whose every call gives up after ``timeout`` s (default: the decision
-    timeout, because a slow Redis must turn into a degraded answer, not a slow one)."""
-    timeout = settings.touchpoints_redis_timeout_ms / 1000 if timeout is None else timeout
-    options = {
-        "socket_timeout": timeout,
-        "socket_connect_timeout": timeout,
-        "health_check_interval": 0,
-        "single_connection_client": single_connection,
-    }
-    if settings.redis_url:
-        return redis.Redis.from_url(settings.redis_url, **options)
-    return redis.Redis(unix_socket_path=str(ensure_embedded(settings)), **options)
+def redis_url(settings: Settings) -> str:
+    """The configured Redis, or this home's embedded one (started here if it is not running:
+    once, at start; a worker never starts Redis while it serves)."""
+    return settings.redis_url or f"unix://{ensure_embedded(settings)}"
+
+
+def service_client(url: str, timeout: float, single_connection: bool = False) -> redis.Redis:
+    """A Redis client whose every call gives up after ``timeout`` s: for decisions, a slow
+    Redis must turn into a degraded answer, not a slow one."""
+    return redis.Redis.from_url(
+        url,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        health_check_interval=0,
+        single_connection_client=single_connection,
+    )
 
 
 def definitions_dir(settings: Settings) -> Path:
@@ -62,13 +65,15 @@ def definitions_dir(settings: Settings) -> Path:
 def create_app(settings: Settings, *, decision_log: bool = True, prefix: str = DEFAULT_PREFIX) -> Flask:
     directory = definitions_dir(settings)
     context = DefinitionContext.build(load_knowledge_base(directory))
-    client = service_client(settings)
+    url = redis_url(settings)
+    timeout = settings.touchpoints_redis_timeout_ms / 1000
+    client = service_client(url, timeout)
     live = LiveCampaigns(CampaignStore(client, prefix), Compiler(context), load_file_campaigns(context, directory))
     log = DecisionLog(settings.event_log, on_drop=metrics.LOG_DROPPED.inc) if decision_log else None
     if log is not None:
         atexit.register(log.close)
     service = DecisionService(
-        lambda: service_client(settings, single_connection=True),
+        lambda: service_client(url, timeout, single_connection=True),
         live,
         context.knowledge_base,
         ServiceConfig(
@@ -85,7 +90,7 @@ def create_app(settings: Settings, *, decision_log: bool = True, prefix: str = D
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["touchpoints"] = Touchpoints(
         service=service,
-        store=CampaignStore(service_client(settings, ADMIN_REDIS_TIMEOUT_S), prefix),  # the admin API may wait
+        store=CampaignStore(service_client(url, ADMIN_REDIS_TIMEOUT_S), prefix),  # the admin API may wait
         context=context,
         admin_token=ensure_token(settings.touchpoints_admin_token, settings.touchpoints_admin_token_file),
         default_zone=ZoneInfo(settings.touchpoints_timezone),

@@ -24,14 +24,14 @@ logger = logging.getLogger(__name__)
 def load_definitions(settings: Settings) -> None:
     """Check the data files and load their campaigns into the store (Redis down: the workers
     load them on their first request that reaches Redis)."""
-    from touchpoints.app import ADMIN_REDIS_TIMEOUT_S, definitions_dir, service_client
+    from touchpoints.app import ADMIN_REDIS_TIMEOUT_S, definitions_dir, redis_url, service_client
     from touchpoints.definitions import DefinitionContext, load_file_campaigns, load_knowledge_base
     from touchpoints.store import CampaignStore
 
     directory = definitions_dir(settings)
     context = DefinitionContext.build(load_knowledge_base(directory))
     campaigns = load_file_campaigns(context, directory)
-    client = service_client(settings, ADMIN_REDIS_TIMEOUT_S)
+    client = service_client(redis_url(settings), ADMIN_REDIS_TIMEOUT_S)
     try:
         changed = CampaignStore(client).sync_files(campaigns)
         logger.info("definitions: %d campaigns in %s, %d loaded or updated", len(campaigns), directory, changed)
