@@ -80,6 +80,9 @@ def cap_reason(
     return None
 
 
+_UNKNOWN = "?"  # eligibility not evaluated yet
+
+
 def plan(
     request: DecisionInput,
     campaigns: CampaignSet,
@@ -96,47 +99,55 @@ def plan(
     marketing_used = counters.marketing_month if counters is not None else 0
     slots: list[SlotPlan] = []
     reservations: list[tuple[CompiledCampaign, int]] = []
+    now, local_time, user_id = request.now_ms, request.local_time, request.user_id
     for index, slot in enumerate(request.slots):
         decision = SlotPlan(slot)
         slots.append(decision)
         if slot.status != "active":
             decision.reason = f"slot_{slot.status}"
             continue
-        used = 0
+        used, capacity, items, holdout, suppressed = (
+            0,
+            slot.capacity,
+            decision.items,
+            decision.holdout,
+            decision.suppressed,
+        )
         for candidate in campaigns.candidates(slot.id):
-            cid, campaign = candidate.id, candidate.campaign
-            if cid not in eligibility:
-                eligibility[cid] = excluded.get(cid) or candidate.ineligible(facts, request.now_ms, request.local_time)
-            why = eligibility[cid]
-            if why is None and cid in placed:
-                why = "duplicate"
-            if why is None and candidate.tier == "default" and (decision.items or decision.holdout):
-                why = "outranked"
-            if why is None and used >= slot.capacity:
-                why = "capacity"
-            if why is None and counters is not None and candidate.counted:
-                why = cap_reason(campaign, slot.id, counters, marketing_used, marketing_cap, request.now_ms)
-            if why is None and candidate.held_out(request.user_id):
-                decision.holdout.append(cid)
+            cid = candidate.id
+            why = eligibility.get(cid, _UNKNOWN)
+            if why is _UNKNOWN:
+                why = eligibility[cid] = excluded.get(cid) or candidate.ineligible(facts, now, local_time)
+            if why is None:
+                if cid in placed:
+                    why = "duplicate"
+                elif candidate.tier == "default" and (items or holdout):
+                    why = "outranked"
+                elif used >= capacity:
+                    why = "capacity"
+                elif counters is not None and candidate.counted:
+                    why = cap_reason(candidate.campaign, slot.id, counters, marketing_used, marketing_cap, now)
+            if why is None and candidate.holdout is not None and candidate.held_out(user_id):
+                holdout.append(cid)
                 why = "holdout"
                 placed.add(cid)
                 used += 1
             if why is not None:
-                decision.suppressed.append((cid, why))
+                suppressed.append((cid, why))
                 continue
-            contents = _contents(candidate, slot, slot.capacity - used, knowledge_base, request.context)
+            contents = _contents(candidate, slot, capacity - used, knowledge_base, request.context)
             reason = (
                 f"recommendation:{knowledge_base.action_for(request.context, slot.name)}"
-                if campaign.recommend
+                if candidate.campaign.recommend
                 else candidate.item_reason
             )
-            decision.items.extend(PlannedItem(candidate, content, reason) for content in contents)
+            items.extend(PlannedItem(candidate, content, reason) for content in contents)
             used += len(contents)
             placed.add(cid)
             if counters is not None and candidate.counted:
                 reservations.append((candidate, index))
                 marketing_used += candidate.marketing
-        decision.reason = "shown" if decision.items else "holdout" if decision.holdout else "empty"
+        decision.reason = "shown" if items else "holdout" if holdout else "empty"
     return Plan(slots, reservations)
 
 
