@@ -99,9 +99,9 @@ class Settings(EnvironmentSettings):
     touchpoints_admin_token: str | None = None  # None: generated into <home>/touchpoints.admin.token (0600)
     touchpoints_definitions: Path | None = None  # None: the shipped touchpoints/definitions
     touchpoints_timezone: str = "Asia/Shanghai"  # calendar of caps, quiet hours unless the request names a tz
-    touchpoints_redis_timeout_ms: int = Field(default=25, ge=1)  # per Redis call; a slow Redis means degraded
-    touchpoints_budget_ms: int = Field(default=50, ge=5)  # a decision gives up on Redis after this long
-    touchpoints_breaker_failures: int = Field(default=3, ge=1)  # consecutive Redis failures that open the breaker
+    touchpoints_redis_timeout_ms: int = Field(default=100, ge=1)  # per Redis call; a slow Redis means degraded
+    touchpoints_budget_ms: int = Field(default=250, ge=5)  # a decision gives up on Redis after this long
+    touchpoints_breaker_failures: int = Field(default=5, ge=1)  # consecutive Redis failures that open the breaker
     touchpoints_breaker_reset_ms: int = Field(default=1000, ge=10)  # open breaker: try Redis again after this
     touchpoints_marketing_cap_month: int = Field(default=15, ge=0)  # marketing contacts per user and month
     touchpoints_workers: int = Field(default=2, ge=1)
