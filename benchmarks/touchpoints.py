@@ -332,7 +332,7 @@ def main() -> None:
     parser.add_argument("--campaigns", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rate", type=float, default=1000.0)
-    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--connections", type=int, help="wrk connections (default: workers x threads)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=3, help="Interleaved measurement rounds (median).")
@@ -343,6 +343,7 @@ def main() -> None:
     if args.serve:
         serve_baseline(args.serve, args.port, args.workers, args.threads, args.redis_url)
         return
+    args.connections = args.connections or args.workers * args.threads
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: bash scripts/bootstrap.sh --bench (Debian package wrk)")
 
