@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import orjson
@@ -24,45 +22,28 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.loadgen import run_load  # noqa: E402
+from benchmarks.loadgen import Template, run_load  # noqa: E402
+from core.processes import free_port, port_open, stop_process_group, wait_until  # noqa: E402
 from ingest.serve import collector_command  # noqa: E402
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise TimeoutError(f"nothing listens on {port}")
-
-
-def bodies(batch: int, count: int = 64) -> list[bytes]:
-    now = int(time.time() * 1000)
-    out = []
-    for b in range(count):
-        events = [
+def templates(batch: int, count: int = 64) -> list[Template]:
+    """Batches of valid flow steps; ``ts`` is each event's age when sent (loadgen stamps the clock)."""
+    return [
+        [
             {
-                "event_id": f"bench-{b}-{i}",
                 "user_id": f"u{(b * batch + i) % 5000}",
                 "channel": ("app", "web", "wechat")[i % 3],
                 "event": "flow_step",
-                "ts": now - i,
+                "ts": (batch - i) * 100,
                 "session_id": f"s{b}",
                 "page": "/plan/upgrade",
                 "props": {"flow": "plan_upgrade", "step": 1 + i % 3, "business": "plan"},
             }
             for i in range(batch)
         ]
-        out.append(orjson.dumps(events))
-    return out
+        for b in range(count)
+    ]
 
 
 def serve_bare(port: int, workers: int, threads: int) -> None:
@@ -97,21 +78,19 @@ def serve_bare(port: int, workers: int, threads: int) -> None:
 def measure(cmd: list[str], port: int, args: argparse.Namespace, env: dict[str, str]) -> dict[str, float]:
     server = subprocess.Popen(cmd, env=env, start_new_session=True, stdout=subprocess.DEVNULL)
     try:
-        wait_port(port)
-        run_load(port, "/v1/collect", bodies(args.batch, 4), args.batch, processes=1, threads=2, seconds=1.0)  # warm up
+        wait_until(lambda: port_open(port), 60, f"a server on port {port}", interval=0.1)
+        run_load(port, "/v1/collect", templates(args.batch, 4), processes=1, threads=2, seconds=1.0)  # warm up
         result = run_load(
             port,
             "/v1/collect",
-            bodies(args.batch),
-            args.batch,
+            templates(args.batch),
             processes=args.client_processes,
             threads=args.client_threads,
             seconds=args.seconds,
         )
         return result.summary()
     finally:
-        os.killpg(server.pid, 15)
-        server.wait(30)
+        stop_process_group(server.pid, timeout=30)
 
 
 def main() -> None:

@@ -1,18 +1,26 @@
 """A small HTTP load generator for loopback benchmarks: processes x threads, keep-alive.
 
-Each thread posts pre-encoded bodies in a closed loop for a fixed time and records the
-latency of every acknowledged request. Bounded in time and count; loopback only.
+Each thread posts batches of events in a closed loop for a fixed time and records the
+latency of every acknowledged request. Like a real client that knows its clock, it stamps
+each request as it leaves: every event gets a fresh ``event_id``, ``ts`` = now minus the
+template's age and ``sent_at`` = now, so the collector derives event time as it would
+live (docs/collector.md). Bounded in time and count; loopback only.
 """
 
 from __future__ import annotations
 
 import http.client
 import multiprocessing as mp
+import os
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import orjson
+
+Template = list[dict[str, Any]]  # one batch; each event's "ts" is its age in ms when sent
 
 
 @dataclass
@@ -34,14 +42,21 @@ class LoadResult:
         }
 
 
+def stamp(template: Template, tag: str) -> bytes:
+    """The body a client sends now: fresh ids, event times from their ages, ``sent_at`` = now."""
+    now = time.time_ns() // 1_000_000
+    return orjson.dumps(
+        [{**e, "event_id": f"{tag}-{i}", "ts": now - e["ts"], "sent_at": now} for i, e in enumerate(template)]
+    )
+
+
 def _thread_loop(
     port: int,
     path: str,
-    bodies: list[bytes],
-    per_body: int,
+    templates: list[Template],
     seconds: float,
     max_requests: int,
-    out: list[tuple[int, int, list[float]]],
+    out: list[tuple[int, int, int, list[float]]],
 ) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     headers = {"Content-Type": "application/json", "User-Agent": "touchstream-bench/1.0"}
@@ -49,8 +64,11 @@ def _thread_loop(
     ok = errors = 0
     deadline = time.perf_counter() + seconds
     i = 0
+    events = 0
+    prefix = f"{os.getpid()}-{threading.get_ident()}"
     while time.perf_counter() < deadline and ok + errors < max_requests:
-        body = bodies[i % len(bodies)]
+        template = templates[i % len(templates)]
+        body = stamp(template, f"{prefix}-{i}")
         i += 1
         started = time.perf_counter()
         try:
@@ -64,26 +82,26 @@ def _thread_loop(
             continue
         if response.status == 200:
             ok += 1
+            events += len(template)
             latencies.append((time.perf_counter() - started) * 1000)
         else:
             errors += 1
     conn.close()
-    out.append((ok, errors, latencies))
+    out.append((ok, errors, events, latencies))
 
 
 def _process(
     port: int,
     path: str,
-    bodies: list[bytes],
-    per_body: int,
+    templates: list[Template],
     threads: int,
     seconds: float,
     max_requests: int,
     queue: mp.Queue,
 ) -> None:  # type: ignore[type-arg]
-    out: list[tuple[int, int, list[float]]] = []
+    out: list[tuple[int, int, int, list[float]]] = []
     workers = [
-        threading.Thread(target=_thread_loop, args=(port, path, bodies, per_body, seconds, max_requests, out))
+        threading.Thread(target=_thread_loop, args=(port, path, templates, seconds, max_requests, out))
         for _ in range(threads)
     ]
     for w in workers:
@@ -96,8 +114,7 @@ def _process(
 def run_load(
     port: int,
     path: str,
-    bodies: list[bytes],
-    events_per_body: int,
+    templates: list[Template],
     *,
     processes: int = 2,
     threads: int = 4,
@@ -107,7 +124,7 @@ def run_load(
     ctx = mp.get_context("spawn")
     queue: mp.Queue = ctx.Queue()  # type: ignore[type-arg]
     procs = [
-        ctx.Process(target=_process, args=(port, path, bodies, events_per_body, threads, seconds, max_requests, queue))
+        ctx.Process(target=_process, args=(port, path, templates, threads, seconds, max_requests, queue))
         for _ in range(processes)
     ]
     started = time.perf_counter()
@@ -119,5 +136,6 @@ def run_load(
     elapsed = time.perf_counter() - started
     ok = sum(r[0] for res in results for r in res)
     errors = sum(r[1] for res in results for r in res)
-    latencies = [x for res in results for r in res for x in r[2]]
-    return LoadResult(ok, ok * events_per_body, errors, elapsed, latencies)
+    events = sum(r[2] for res in results for r in res)
+    latencies = [x for res in results for r in res for x in r[3]]
+    return LoadResult(ok, events, errors, elapsed, latencies)

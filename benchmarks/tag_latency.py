@@ -10,7 +10,7 @@ during which every 100 ms one of the events is an ``order_success`` of a fresh "
 user, then plain traffic again until every probe is seen (a stream that stops holds its
 watermark, so its last windows would never close). Latency is from the collector's 200 for
 the probe's batch to the moment ``orderer:plan`` is readable in that user's Redis profile.
-The pipeline's peak RSS (JVM + embedded Python workers) is sampled from /proc. Prints one
+The pipeline's peak RSS (its process tree: JVM + embedded Python workers) is sampled through psutil. Prints one
 JSON line. Bounded in time; stops everything it started.
 """
 
@@ -20,7 +20,6 @@ import argparse
 import contextlib
 import http.client
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -35,29 +34,14 @@ import redis
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.collector import free_port, wait_port  # noqa: E402
+from benchmarks.memory import PeakRss  # noqa: E402
 from core.config import load_settings  # noqa: E402
+from core.processes import free_port, port_open, stop_process_group, wait_until  # noqa: E402
+from flink_jobs.options import JobOptions  # noqa: E402
 from tagging.profiles import ensure_embedded, stop_embedded  # noqa: E402
 from tagging.profiles.keys import DEFAULT_PREFIX, tags_key  # noqa: E402
 
 TAG = "orderer:plan"
-
-
-def group_rss_mb(pgid: int) -> float:
-    total = 0
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            stat = (proc / "stat").read_text().rsplit(")", 1)[1].split()
-            if int(stat[2]) != pgid:  # field 5: process group
-                continue
-            for line in (proc / "status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-    return total / 1024
 
 
 def processed_rate(seen_at: dict[str, float]) -> float | None:
@@ -77,24 +61,20 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=5000)
     parser.add_argument("--seconds", type=float, default=40.0, help="how long probes are sent")
     parser.add_argument("--warmup", type=float, default=10.0, help="plain traffic before the first probe")
-    parser.add_argument("--lateness-ms", type=int, default=10_000)
+    parser.add_argument("--lateness-ms", type=int, default=None, help="default: the job's own (JobOptions)")
     parser.add_argument("--batch", type=int, default=50)
-    parser.add_argument("--tag-batch-ms", type=int, default=200, help="the tag step's event-time window")
+    parser.add_argument("--tag-batch-ms", type=int, default=None, help="the tag step's window; default: the job's")
     parser.add_argument("--keep", type=Path, help="keep the home (logs, outputs) here instead of a temporary one")
     args = parser.parse_args()
     with contextlib.ExitStack() as stack:
         home = args.keep or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ts-latency-")))
         settings = load_settings(env={}, home=home, collector_port=free_port())
-        env = {
-            **os.environ,
-            **settings.to_env(),
-            "TOUCHSTREAM_FLINK_LATENESS_MS": str(args.lateness_ms),
-            "TOUCHSTREAM_FLINK_MONITOR_INTERVAL_MS": "200",
-            "TOUCHSTREAM_FLINK_FLUSH_INTERVAL_MS": "50",
-            "TOUCHSTREAM_FLINK_TAG_BATCH_MS": str(args.tag_batch_ms),
-        }
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith("TOUCHSTREAM_")}, **settings.to_env()}
+        for name, value in (("LATENESS_MS", args.lateness_ms), ("TAG_BATCH_MS", args.tag_batch_ms)):
+            if value is not None:  # otherwise the job's defaults: what a user gets
+                env[f"TOUCHSTREAM_FLINK_{name}"] = str(value)
+        options = JobOptions.load(env)
         client = redis.Redis(unix_socket_path=str(ensure_embedded(settings)))
-        running = settings.home / "flink" / "pipeline.running"
         pipeline = subprocess.Popen(
             [sys.executable, "-m", "touchstream", "pipeline"],
             env=env,
@@ -103,26 +83,20 @@ def main() -> None:
             stderr=subprocess.DEVNULL,
         )
         collector = subprocess.Popen(
-            [sys.executable, "-m", "touchstream", "collector", "--roll-seconds", "0.2"],
+            [sys.executable, "-m", "touchstream", "collector"],
             env=env,
             start_new_session=True,
             stdout=subprocess.DEVNULL,
         )
-        peak = [0.0]
         stop = threading.Event()
         try:
-            deadline = time.monotonic() + 240
-            while not running.exists():
-                if pipeline.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("pipeline did not start")
-                time.sleep(0.2)
-            wait_port(settings.collector_port)
-
-            def sample() -> None:
-                while not stop.wait(0.5):
-                    peak[0] = max(peak[0], group_rss_mb(pipeline.pid))
-
-            threading.Thread(target=sample, daemon=True).start()
+            wait_until(
+                lambda: settings.pipeline_running_file.exists() or pipeline.poll() is not None, 240, "the pipeline"
+            )
+            if pipeline.poll() is not None:
+                raise RuntimeError(f"the pipeline exited with {pipeline.returncode} before running its job")
+            wait_until(lambda: port_open(settings.collector_port), 60, "the collector")
+            memory = stack.enter_context(PeakRss(pipeline.pid))
             accepted_at: dict[str, float] = {}
             seen_at: dict[str, float] = {}
             sent = [0]
@@ -151,6 +125,7 @@ def main() -> None:
                                     "channel": "app",
                                     "event": "order_success",
                                     "ts": now_ms,
+                                    "sent_at": now_ms,
                                     "props": {"business": "plan", "product": "5g-199", "amount": 199},
                                 }
                             )
@@ -162,6 +137,7 @@ def main() -> None:
                                     "channel": "web",
                                     "event": "page_view",
                                     "ts": now_ms - i,
+                                    "sent_at": now_ms,
                                     "props": {"business": "data_pack"},
                                 }
                             )
@@ -180,7 +156,7 @@ def main() -> None:
 
             feeder = threading.Thread(target=feed)
             feeder.start()
-            watch_until = probe_until + args.lateness_ms / 1000 + 30
+            watch_until = probe_until + options.lateness_ms / 1000 + 30
             while time.monotonic() < watch_until:
                 pending = [p for p in accepted_at if p not in seen_at]
                 if not pending and time.monotonic() > probe_until:
@@ -199,13 +175,7 @@ def main() -> None:
         finally:
             stop.set()
             for process in (collector, pipeline):
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGTERM)
-            for process in (collector, pipeline):
-                try:
-                    process.wait(90)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
+                stop_process_group(process.pid, timeout=90)
             client.close()
             stop_embedded(settings)
         latencies = np.array([(seen_at[p] - accepted_at[p]) * 1000 for p in seen_at]) if seen_at else np.array([])
@@ -217,15 +187,15 @@ def main() -> None:
                     "rate_achieved": round(sent[0] / args.seconds, 1),
                     "seconds": args.seconds,
                     "warmup_s": args.warmup,
-                    "lateness_ms": args.lateness_ms,
-                    "tag_batch_ms": args.tag_batch_ms,
+                    "lateness_ms": options.lateness_ms,
+                    "tag_batch_ms": options.tag_batch_ms,
                     "probes": len(accepted_at),
                     "probes_seen": len(seen_at),
                     "p50_ms": round(float(np.percentile(latencies, 50)), 1) if len(latencies) else None,
                     "p99_ms": round(float(np.percentile(latencies, 99)), 1) if len(latencies) else None,
                     "max_ms": round(float(latencies.max()), 1) if len(latencies) else None,
                     "continuous_events_per_s": processed_rate(seen_at),
-                    "pipeline_peak_rss_mb": round(peak[0], 1),
+                    "pipeline_peak_rss_mb": round(memory.peak_mb, 1),
                     "cores": os.cpu_count(),
                     "load_avg_1m": round(os.getloadavg()[0], 2),
                     "elapsed_s": round(elapsed, 1),

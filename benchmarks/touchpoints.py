@@ -41,7 +41,7 @@ from core.processes import free_port, port_open, stop_process_group, wait_until 
 from tagging.profiles.embedded import start_server  # noqa: E402
 
 PAGE = ["login_popup", "home_floor", "banner", "floating_icon", "reminder"]
-TOKEN = "bench-admin-token"
+TOKEN = "bench-admin-token-0123456789"
 SERVERS = ("touchpoints", "read", "constant")
 
 # Fill profiles server-side: KEYS none; ARGV first index, count, now (ms), today's day number.

@@ -8,16 +8,20 @@ reverse mapping: the environment that makes a child process resolve the same set
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PositiveInt, field_validator, model_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
+from core.models import StrictModel
+
 ENV_PREFIX = "TOUCHSTREAM_"
+BACKEND_KEY_PATTERN = re.compile(r"[\x21-\x7e]{24,256}")  # visible ASCII: fits a header, long enough not to guess
 
 _ENVIRON: ContextVar[Mapping[str, str] | None] = ContextVar("touchstream_environ", default=None)
 
@@ -80,6 +84,18 @@ class EnvironmentSettings(BaseSettings):
         return {f"{prefix}{name.upper()}": str(value) for name, value in self.model_dump().items() if value is not None}
 
 
+class ReadOnlyLimits(StrictModel):
+    """What one statement from a person may cost; the engine enforces each (docs/warehouse.md).
+    Defaults and variables: the ``sql_*`` fields of :class:`Settings`."""
+
+    max_execution_s: PositiveInt
+    max_result_rows: PositiveInt
+    max_result_bytes: PositiveInt
+    max_memory_bytes: PositiveInt
+    max_rows_to_read: PositiveInt
+    max_concurrent: PositiveInt  # statements running at once; the next waits up to max_execution_s
+
+
 class Settings(EnvironmentSettings):
     """Resolved configuration of a Touchstream installation; build it with :func:`load_settings`."""
 
@@ -93,10 +109,22 @@ class Settings(EnvironmentSettings):
     host: str = "127.0.0.1"
     collector_port: int = 8400
     warehouse_port: int = 8401
+    warehouse_host: str = "127.0.0.1"  # the owner's query endpoint: loopback unless you mean otherwise
+    warehouse_reader_url: str = ""  # "": warehouse_url; a clickhouse:// account of its own for people's queries
+    sql_max_execution_s: PositiveInt = 30
+    sql_max_result_rows: PositiveInt = 100_000
+    sql_max_result_bytes: PositiveInt = 100_000_000
+    sql_max_memory_bytes: PositiveInt = 2_000_000_000
+    sql_max_rows_to_read: PositiveInt = 2_000_000_000
+    sql_max_concurrent: PositiveInt = 2
     touchpoints_port: int = 8402
     ui_port: int = 8501
+    # The back end's bearer key for business and service events; None: generated once under home
+    # (core.credentials.backend_key). Kept out of repr so it never lands in a log line.
+    backend_key: str | None = Field(default=None, repr=False)
+
     # touchpoint decision service (docs/touchpoints.md)
-    touchpoints_admin_token: str | None = None  # None: generated into <home>/touchpoints.admin.token (0600)
+    touchpoints_admin_token: str | None = Field(default=None, repr=False)  # None: <home>/touchpoints.admin.token
     touchpoints_definitions: Path | None = None  # None: the shipped touchpoints/definitions
     touchpoints_timezone: str = "Asia/Shanghai"  # calendar of caps, quiet hours unless the request names a tz
     touchpoints_redis_timeout_ms: int = Field(default=100, ge=1)  # per Redis call; a slow Redis means degraded
@@ -106,6 +134,13 @@ class Settings(EnvironmentSettings):
     touchpoints_marketing_cap_month: int = Field(default=15, ge=0)  # marketing contacts per user and month
     touchpoints_workers: int = Field(default=2, ge=1)
     touchpoints_threads: int = Field(default=4, ge=1)
+
+    @field_validator("backend_key", "touchpoints_admin_token")
+    @classmethod
+    def _key_is_usable(cls, key: str | None) -> str | None:
+        if key is not None and not BACKEND_KEY_PATTERN.fullmatch(key):
+            raise ValueError("must be 24-256 visible ASCII characters (no spaces)")
+        return key
 
     @field_validator("touchpoints_timezone")
     @classmethod
@@ -138,6 +173,28 @@ class Settings(EnvironmentSettings):
     def warehouse_owner_file(self) -> Path:
         """Where the process that owns an embedded warehouse advertises its endpoint."""
         return self.home / "warehouse.owner.json"
+
+    @property
+    def backend_key_file(self) -> Path:
+        """Where the generated back-end key lives when TOUCHSTREAM_BACKEND_KEY is not set."""
+        return self.home / "backend.key"
+
+    @property
+    def warehouse_token_file(self) -> Path:
+        """The owner endpoint's bearer token (mode 0600), read by the CLI and the UI."""
+        return self.home / "warehouse.token"
+
+    @property
+    def sql_limits(self) -> ReadOnlyLimits:
+        """The limits of every statement that comes from a person."""
+        return ReadOnlyLimits(**{name: getattr(self, f"sql_{name}") for name in ReadOnlyLimits.model_fields})
+
+    @property
+    def sql_warehouse_url(self) -> str:
+        """Where people's queries go: the reader account on a server, else the warehouse itself."""
+        if self.warehouse_url.startswith("chdb:"):
+            return self.warehouse_url
+        return self.warehouse_reader_url or self.warehouse_url
 
     @property
     def redis_socket(self) -> Path:

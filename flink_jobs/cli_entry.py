@@ -1,10 +1,9 @@
-"""What ``touchstream pipeline`` and ``touchstream backfill`` run."""
+"""What ``touchstream pipeline`` runs (the backfill is flink_jobs/backfill.py)."""
 
 from __future__ import annotations
 
 import logging
 import time
-from pathlib import Path
 
 from core.config import Settings
 from core.processes import wait_until
@@ -13,41 +12,20 @@ from flink_jobs.options import JobOptions, JobPaths
 logger = logging.getLogger(__name__)
 
 
-def redis_url_for(settings: Settings) -> str:
-    """The configured Redis, or this home's embedded server (started if needed) as a unix URL."""
-    if settings.redis_url:
-        return settings.redis_url
-    from tagging.profiles.embedded import ensure_embedded
-
-    return f"unix://{ensure_embedded(settings)}"
-
-
-def run_backfill(settings: Settings, files: list[Path], options: JobOptions | None = None) -> None:
-    """Process ``files`` (event-log segments, any order) as a bounded BATCH job.
-
-    BATCH mode sorts each key's input by event time, so a shuffled backlog gives the same
-    counts and tags as reading it in order. Tag timers fire up to ``options.horizon_ms``
-    (default: now), not to the end of time.
-    """
-    from flink_jobs.job import build_job
-
-    if not files:
-        raise ValueError("backfill needs at least one file")
-    options = options or JobOptions()
-    if options.horizon_ms is None:
-        options = options.with_(horizon_ms=int(time.time() * 1000))
-    paths = JobPaths.of(settings)
-    job = build_job(files, paths, options, redis_url_for(settings), continuous=False, batch=True)
-    started = time.monotonic()
-    job.env.execute("touchstream-backfill")
-    logger.info("backfill of %d file(s) done in %.1f s", len(files), time.monotonic() - started)
-
-
 def run_pipeline(settings: Settings, options: JobOptions | None = None) -> None:
     """Run the continuous job over ``settings.event_log`` until SIGTERM/SIGINT, then stop it
     with a savepoint. Starts from the newest retained checkpoint or savepoint under
     ``settings.home`` (so a crash or a stop loses nothing), after replaying committed
     profile outputs into Redis (see :mod:`flink_jobs.repair`)."""
+    from tagging.profiles import redis_for
+
+    assert settings.event_log is not None
+    settings.event_log.mkdir(parents=True, exist_ok=True)
+    with redis_for(settings) as url:
+        _run_pipeline(settings, options or JobOptions.load(), url)
+
+
+def _run_pipeline(settings: Settings, options: JobOptions, url: str) -> None:
     import redis
 
     from flink_jobs.control import stop_with_savepoint
@@ -57,10 +35,7 @@ def run_pipeline(settings: Settings, options: JobOptions | None = None) -> None:
     from flink_jobs.repair import replay_outputs
     from tagging.profiles import RedisProfileStore
 
-    options = options or JobOptions.load()
     paths = JobPaths.of(settings)
-    settings.event_log.mkdir(parents=True, exist_ok=True)
-    url = redis_url_for(settings)
 
     def repair_redis() -> None:
         store = RedisProfileStore(redis.Redis.from_url(url), options.redis_prefix)
@@ -74,6 +49,7 @@ def run_pipeline(settings: Settings, options: JobOptions | None = None) -> None:
     use_log_dir(paths)
     _launch_gateway_immune_to_sigterm()
     logger.info("starting pipeline on %s (restoring from %s)", settings.event_log, restore or "nothing")
+    assert settings.event_log is not None
     job = build_job([settings.event_log], paths, options, url, continuous=True, restore_from=restore)
     client = job.env.execute_async("touchstream-pipeline")
     stop = _StopSignal()

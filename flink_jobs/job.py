@@ -28,6 +28,7 @@ from pyflink.common import Types
 from pyflink.datastream import DataStream, StreamExecutionEnvironment
 from pyflink.table import StatementSet, StreamTableEnvironment
 
+from core.contract import default_catalogue
 from flink_jobs import tables
 from flink_jobs.env import batch_configuration, create_environments, streaming_configuration, use_log_dir
 from flink_jobs.options import OUTPUT_TABLES, JobOptions, JobPaths
@@ -74,7 +75,7 @@ def build_job(
         statements.add_insert_sql(tables.insert_sql(table))
     grid = ReleaseGrid(options.backfill_tag_batch_ms if batch else options.tag_batch_ms)
     shards = options.shards(batch)
-    batches = t_env.to_data_stream(tables.tag_batches(t_env, grid.size_ms, shards))
+    batches = t_env.to_data_stream(tables.tag_batches(t_env, grid.size_ms, shards, default_catalogue()))
     shares = t_env.to_data_stream(tables.referral_input(t_env))
     attach_tag_path(t_env, statements, batches.map(lambda r: r, BATCH_TYPE), shares, grid, shards, options, redis_url)
     statements.attach_as_datastream()

@@ -1,19 +1,23 @@
 """The job's FileSink outputs as warehouse loader sources (JSON lines -> ClickHouse rows).
 
 Each output directory holds part files that Flink made visible only when a checkpoint
-committed them; the loader loads each once, and the tables (sql/schema/01xx_*.sql) are
-ReplacingMergeTrees keyed so that a file loaded twice never double counts.
-``profile_states`` is not loaded: it exists so Redis can be repaired after a hard kill.
+committed them. ``events`` is THE events table: loaded exactly once (warehouse/loader.py),
+read without FINAL. The other tables (sql/schema/01xx_*.sql) are ReplacingMergeTrees keyed so
+that a file loaded twice never double counts through their FINAL views. ``profile_states`` is
+not loaded: it exists so Redis can be repaired after a hard kill.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from core.config import Settings
 from flink_jobs.options import JobPaths
 from warehouse.base import Row
 from warehouse.loader import Source
+from warehouse.sources import EVENTS_TABLE, event_row
 
 
 def _ms(record: dict[str, Any], key: str) -> int:
@@ -37,17 +41,12 @@ def _event_identity(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def stream_event_row(record: dict[str, Any], _file: str = "", _line: int = 0) -> Row:
-    return {
-        **_event_identity(record),
-        "session_id": str(record.get("session_id") or ""),
-        "page": str(record.get("page") or ""),
-        "business": str(record.get("business") or ""),
-        "flow": str(record.get("flow") or ""),
-        "step": int(record.get("step") or 0),
-        "amount": float(record.get("amount") or 0.0),
-        "late": 1 if record.get("late") else 0,
-    }
+def job_event_row(record: dict[str, Any], _file: str = "", _line: int = 0) -> Row:
+    """The job's ``events`` output (``{"line": <event-log record as text>, "late": bool}``) as a row."""
+    event = orjson.loads(record["line"])
+    if not isinstance(event, dict):
+        raise ValueError("line: not a JSON object")
+    return {**event_row(event), "late": 1 if record.get("late") else 0}
 
 
 def minute_metric_row(record: dict[str, Any], _file: str = "", _line: int = 0) -> Row:
@@ -93,7 +92,7 @@ def warehouse_sources(settings: Settings) -> list[Source]:
     """Loader sources for the job's outputs under ``settings.home/flink/out``."""
     out = JobPaths.of(settings)
     return [
-        Source("stream_events", out.output("stream_events"), "stream_events_raw", stream_event_row),
+        Source("events", out.output("events"), EVENTS_TABLE, job_event_row, exactly_once=True),
         Source("minute_metrics", out.output("minute_metrics"), "minute_metrics_raw", minute_metric_row),
         Source("late_events", out.output("late_events"), "late_events_raw", late_event_row),
         Source("stream_rejects", out.output("rejects"), "stream_rejects_raw", reject_row),

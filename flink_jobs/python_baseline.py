@@ -1,6 +1,6 @@
 """The same backfill with every step in Python: the baseline ``benchmarks/pipeline.py`` compares to.
 
-Parse (``orjson``), validation, dedup by ``event_id``, the per-minute metrics and the tag
+Parse (``orjson``), validation, dedup by ``(user_id, event_id)``, the per-minute metrics and the tag
 input are Python functions here instead of Flink SQL; the referral routing, the tag step
 and all sinks are the production ones (:func:`flink_jobs.job.attach_tag_path`). BATCH only:
 it exists to measure what moving work into SQL buys, and tests check it writes the same
@@ -18,9 +18,9 @@ from pyflink.common import Row, Types
 from pyflink.datastream import KeyedProcessFunction, RuntimeContext
 from pyflink.datastream.state import MapStateDescriptor, ValueStateDescriptor
 
+from core.clock import MINUTE_MS
 from flink_jobs.job import BuiltJob, attach_tag_path, open_event_log, register_sinks
 from flink_jobs.options import JobOptions, JobPaths
-from flink_jobs.tables import MINUTE_MS
 from flink_jobs.tagging_ops import BATCH_TYPE, ReleaseGrid, shard_key
 
 EVENT_FIELDS = [
@@ -38,7 +38,7 @@ EVENT_FIELDS = [
     ("amount", Types.DOUBLE()),
     ("late", Types.BOOLEAN()),
 ]
-EVENT_TYPE = Types.ROW_NAMED([n for n, _ in EVENT_FIELDS], [t for _, t in EVENT_FIELDS])
+EVENT_TYPE = Types.ROW_NAMED(["line", "late"], [Types.STRING(), Types.BOOLEAN()])
 PARSED_TYPE = Types.ROW_NAMED(
     ["reason", "line", "share_id", "ref_share_id", *(n for n, _ in EVENT_FIELDS)],
     [Types.STRING(), Types.STRING(), Types.STRING(), Types.STRING(), *(t for _, t in EVENT_FIELDS)],
@@ -125,7 +125,7 @@ def parse_line(line: str) -> Row:
 
 
 class KeepEarliest(KeyedProcessFunction):
-    """Keyed by event_id: the copy with the smallest (ts, received), emitted at the end of the key."""
+    """Keyed by (user_id, event_id): the copy with the smallest (ts, received), emitted at the end of the key."""
 
     def open(self, runtime_context: RuntimeContext) -> None:
         self._best = runtime_context.get_state(ValueStateDescriptor("best", Types.PICKLED_BYTE_ARRAY()))
@@ -178,11 +178,11 @@ def build_python_job(inputs: Sequence[Path], paths: JobPaths, options: JobOption
     rejects = parsed.filter(lambda r: r[REASON] is not None).map(lambda r: Row(r[REASON], r[LINE]), REJECT_TYPE)
     deduped = (
         parsed.filter(lambda r: r[REASON] is None)
-        .key_by(lambda r: r[EVENT_ID], key_type=Types.STRING())
+        .key_by(lambda r: f"{r[USER_ID]}\n{r[EVENT_ID]}", key_type=Types.STRING())
         .process(KeepEarliest(), output_type=PARSED_TYPE)
         .name("dedup")
     )
-    events = deduped.map(lambda r: Row(*r[EVENT_ID:]), output_type=EVENT_TYPE)
+    events = deduped.map(lambda r: Row(r[LINE], False), output_type=EVENT_TYPE)
     metrics = (
         deduped.key_by(
             lambda r: (r[TS] - r[TS] % MINUTE_MS, r[CHANNEL], r[EVENT], r[BUSINESS]),
@@ -192,7 +192,7 @@ def build_python_job(inputs: Sequence[Path], paths: JobPaths, options: JobOption
         .name("minute-metrics")
     )
     statements.add_insert("sink_rejects", t_env.from_data_stream(rejects))
-    statements.add_insert("sink_stream_events", t_env.from_data_stream(events))
+    statements.add_insert("sink_events", t_env.from_data_stream(events))
     statements.add_insert("sink_minute_metrics", t_env.from_data_stream(metrics))
     grid, shards = ReleaseGrid(options.backfill_tag_batch_ms), options.shards(batch=True)
     batches = deduped.map(

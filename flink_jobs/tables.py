@@ -1,7 +1,7 @@
 """The SQL half of the job: parse, validate, classify late, deduplicate, count per minute.
 
 Everything here runs in Flink's Java operators (several times faster than Python, see
-ARCHITECTURE.md); Python only sees the rows SQL cannot finish (tags, referrals) and the
+docs/architecture.md); Python only sees the rows SQL cannot finish (tags, referrals) and the
 rejected lines it logs.
 
 Event time is the client ``ts``; the watermark trails the largest ``ts`` read by the allowed
@@ -14,17 +14,25 @@ out of the minute metrics and the tags.
 from __future__ import annotations
 
 import logging
+import re
 
 from pyflink.datastream import DataStream
 from pyflink.table import DataTypes, Schema, StreamTableEnvironment, Table
 from pyflink.table.udf import udf
 
 from core.clock import DAY_MS, HOUR_MS, MINUTE_MS
+from core.contract import Catalogue
 
 logger = logging.getLogger(__name__)
 
-PARSE_EVENT_CLASS = "io.touchstream.flink.ParseEvent"
-USER_SHARD_CLASS = "io.touchstream.flink.UserShard"
+IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*")
+
+JAVA_FUNCTIONS = {
+    "parse_event": "io.touchstream.flink.ParseEvent",
+    "user_shard": "io.touchstream.flink.UserShard",
+    "epoch_ms": "io.touchstream.flink.EpochMillis",
+    "late_fact": "io.touchstream.flink.LateFact",
+}
 
 # Stage 1, on the raw lines: parse each line once (PARSE_EVENT, Java) and classify it.
 PARSE = """
@@ -47,31 +55,32 @@ FROM (SELECT f0 AS line, parse_event(f0) AS e FROM src_lines)
 
 # Late = behind the watermark when read (Flink's own definition). Decided once, right after
 # the watermark assigner, whose watermark follows every record in read order, so it is the
-# same in a live run and a catch-up. Late events are kept out of the minute windows and the
-# tag engine (where applying them would depend on timing) and land in late_events instead.
+# same in a live run and a catch-up. Late events are kept out of the minute windows and land
+# in late_events. A late *fact* (the contract's ``late`` policy, see :func:`late_fact_condition`)
+# still reaches the tag engine, applied at ``applied_ms`` = the watermark when it was read + 1:
+# a time fixed by the read order, so catch-up still equals live (docs/time.md).
 LATE_STREAMING = "COALESCE(rt <= CURRENT_WATERMARK(rt), FALSE)"
 LATE_BATCH = "FALSE"  # a batch job sorts by time before windowing: nothing is late
+APPLIED_STREAMING = f"CASE WHEN {LATE_STREAMING} THEN epoch_ms(CURRENT_WATERMARK(rt)) + 1 ELSE ts_ms END"
+APPLIED_BATCH = "ts_ms"
 
 # Stage 2, on ``parsed`` (event time and watermark assigned): keep valid events, classify
-# late, deduplicate. Streaming keeps the first copy read (processing-time order = segment
-# order, insert-only, state expires after the dedup TTL); batch sorts, so it keeps the
-# earliest received.
+# late, deduplicate by (user_id, event_id): one client reusing an id cannot suppress another
+# user's event. Streaming keeps the first copy read (processing-time order = segment order,
+# insert-only, state expires after the dedup TTL, which is therefore the dedup horizon);
+# batch sorts, so it keeps the earliest received.
 DEDUP = """
 SELECT line, rt, ts_ms, event_id, user_id, channel, event, session_id, page, business, flow, step,
-       amount, received_ms, share_id, ref_share_id, late
+       amount, received_ms, share_id, ref_share_id, late, applied_ms
 FROM (
-    SELECT *, ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY {order}) AS rn
-    FROM (SELECT *, {late} AS late FROM parsed WHERE reason IS NULL)
+    SELECT *, ROW_NUMBER() OVER (PARTITION BY user_id, event_id ORDER BY {order}) AS rn
+    FROM (SELECT *, {late} AS late, {applied} AS applied_ms FROM parsed WHERE reason IS NULL)
 )
 WHERE rn = 1
 """
 
 SINK_COLUMNS: dict[str, str] = {
-    "stream_events": (
-        "event_id STRING, user_id STRING, channel STRING, event STRING, ts_ms BIGINT, received_ms BIGINT, "
-        "session_id STRING, page STRING, business STRING, flow STRING, step INT, amount DOUBLE, "
-        "late BOOLEAN"
-    ),
+    "events": "line STRING, late BOOLEAN",
     "minute_metrics": (
         "minute_ms BIGINT, channel STRING, event STRING, business STRING, events BIGINT, users BIGINT, amount DOUBLE"
     ),
@@ -84,10 +93,8 @@ SINK_COLUMNS: dict[str, str] = {
 }
 
 INSERTS: dict[str, str] = {
-    "stream_events": """
-        SELECT event_id, user_id, channel, event, ts_ms, received_ms, session_id, page, business, flow, step,
-               amount, late
-        FROM deduped""",
+    "events": """
+        SELECT line, late FROM deduped""",
     "minute_metrics": """
         SELECT MIN(ts_ms) - MOD(MIN(ts_ms), {minute}) AS minute_ms, channel, event, business,
                COUNT(*) AS events, COUNT(DISTINCT user_id) AS users, SUM(amount) AS amount
@@ -103,7 +110,7 @@ INSERTS: dict[str, str] = {
     "profile_states": """
         SELECT user_id, updated_at, state FROM tag_outputs WHERE kind = 'state'""",
 }
-SQL_INSERTS = ("stream_events", "minute_metrics", "late_events", "rejects")  # the rest follow the tag step
+SQL_INSERTS = ("events", "minute_metrics", "late_events", "rejects")  # the rest follow the tag step
 
 
 @udf(result_type=DataTypes.STRING())
@@ -130,8 +137,8 @@ def register_views(t_env: StreamTableEnvironment, lines: DataStream, lateness_ms
     ``deduped`` keeps ``rt`` as its event-time attribute, with the upstream watermarks.
     """
     t_env.create_temporary_function("log_reject", log_reject)
-    t_env.execute_sql(f"CREATE TEMPORARY SYSTEM FUNCTION parse_event AS '{PARSE_EVENT_CLASS}' LANGUAGE JAVA")
-    t_env.execute_sql(f"CREATE TEMPORARY SYSTEM FUNCTION user_shard AS '{USER_SHARD_CLASS}' LANGUAGE JAVA")
+    for name, java_class in JAVA_FUNCTIONS.items():
+        t_env.execute_sql(f"CREATE TEMPORARY SYSTEM FUNCTION {name} AS '{java_class}' LANGUAGE JAVA")
     t_env.create_temporary_view("src_lines", t_env.from_data_stream(lines))
     parsed_rows = t_env.to_data_stream(t_env.sql_query(PARSE))
     parsed_schema = (
@@ -142,7 +149,11 @@ def register_views(t_env: StreamTableEnvironment, lines: DataStream, lateness_ms
         .build()
     )
     t_env.create_temporary_view("parsed", t_env.from_data_stream(parsed_rows, parsed_schema))
-    dedup = DEDUP.format(late=LATE_BATCH if batch else LATE_STREAMING, order="rt, received_ms" if batch else "pt")
+    dedup = DEDUP.format(
+        late=LATE_BATCH if batch else LATE_STREAMING,
+        applied=APPLIED_BATCH if batch else APPLIED_STREAMING,
+        order="rt, received_ms" if batch else "pt",
+    )
     deduped_rows = t_env.to_data_stream(t_env.sql_query(dedup))
     deduped_schema = Schema.new_builder().watermark("rt", "SOURCE_WATERMARK()").build()
     t_env.create_temporary_view("deduped", t_env.from_data_stream(deduped_rows, deduped_schema))
@@ -172,21 +183,59 @@ def insert_sql(table: str) -> str:
     return f"INSERT INTO sink_{table} {INSERTS[table].format(minute=MINUTE_MS)}"
 
 
-def tag_batches(t_env: StreamTableEnvironment, batch_ms: int, shards: int) -> Table:
-    """Every on-time event for the tag engine, as one row per shard and ``batch_ms`` window of
-    event time: ``(shard, release_ms, lines)``. ``shard`` is ``USER_SHARD(user_id, shards)``
-    (the user id itself when ``shards`` is 0). A window is emitted once the watermark has
-    passed it, so the Python step gets many events per call, already complete up to
-    ``release_ms`` (the window's last millisecond); ``lines`` are joined by newlines (JSON
-    lines never contain a raw one)."""
-    t_env.execute_sql(
-        f"CREATE TEMPORARY VIEW tag_input AS SELECT user_shard(user_id, {shards}) AS shard, * FROM on_time"
+def late_fact_condition(catalogue: Catalogue) -> str:
+    """SQL over ``deduped``: true for the events a late arrival must still apply (the contract's
+    ``late`` policy): ``apply`` events always, ``apply_last_step`` flow steps when they complete
+    their flow. Names come from the validated catalogue (identifiers only)."""
+    always = sorted(name for name, spec in catalogue.events.items() if spec.late == "apply")
+    last_step = sorted(name for name, spec in catalogue.events.items() if spec.late == "apply_last_step")
+    terms = [f"event IN ({', '.join(_quoted(n) for n in always)})"] if always else []
+    flows = " OR ".join(
+        f"(flow = {_quoted(name)} AND step >= {flow.last_step})" for name, flow in sorted(catalogue.flows.items())
     )
+    terms += [f"(event = {_quoted(n)} AND ({flows}))" for n in last_step if flows]
+    return " OR ".join(terms) or "FALSE"
+
+
+def _quoted(identifier: str) -> str:
+    if not IDENTIFIER.fullmatch(identifier):
+        raise ValueError(f"not an identifier: {identifier!r}")
+    return f"'{identifier}'"
+
+
+def tag_batches(t_env: StreamTableEnvironment, batch_ms: int, shards: int, catalogue: Catalogue) -> Table:
+    """Every event for the tag engine, as one row per shard and ``batch_ms`` window of event
+    time: ``(shard, release_ms, lines)``: on-time events at their own time, late facts at
+    ``applied_ms`` with their line restamped (``LATE_FACT``). ``shard`` is
+    ``USER_SHARD(user_id, shards)`` (the user id itself when ``shards`` is 0). A window is
+    emitted once the watermark has passed it, so the Python step gets many events per call,
+    already complete up to ``release_ms`` (the window's last millisecond); ``lines`` are joined
+    by newlines (JSON lines never contain a raw one).
+
+    The tag input is materialised and read back with ``applied_ms`` as its event time: a late
+    fact's ``applied_ms`` lies just past the watermark it was read at, so the window operator
+    accepts it as on time."""
+    tag_rows = t_env.to_data_stream(
+        t_env.sql_query(
+            f"""
+            SELECT user_shard(user_id, {shards}) AS shard, applied_ms,
+                   CASE WHEN late THEN late_fact(line, applied_ms) ELSE line END AS line
+            FROM deduped
+            WHERE NOT late OR ({late_fact_condition(catalogue)})"""
+        )
+    )
+    schema = (
+        Schema.new_builder()
+        .column_by_expression("applied_at", "TO_TIMESTAMP_LTZ(applied_ms, 3)")
+        .watermark("applied_at", "SOURCE_WATERMARK()")
+        .build()
+    )
+    t_env.create_temporary_view("tag_input", t_env.from_data_stream(tag_rows, schema))
     return t_env.sql_query(
         f"""
-        SELECT shard, MAX(ts_ms) - MOD(MAX(ts_ms), {batch_ms}) + {batch_ms - 1} AS release_ms,
+        SELECT shard, MAX(applied_ms) - MOD(MAX(applied_ms), {batch_ms}) + {batch_ms - 1} AS release_ms,
                LISTAGG(line, U&'\\000A') AS lines
-        FROM TABLE(TUMBLE(TABLE tag_input, DESCRIPTOR(rt), {interval(batch_ms)}))
+        FROM TABLE(TUMBLE(TABLE tag_input, DESCRIPTOR(applied_at), {interval(batch_ms)}))
         GROUP BY window_start, window_end, shard"""
     )
 

@@ -4,35 +4,33 @@ from __future__ import annotations
 
 import logging
 import time
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
 from flask import Blueprint, Flask, Response, current_app, request
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from core.clock import now_ms
 from core.config import Settings
 from core.contract import EventRejected, EventValidator, default_catalogue
+from core.contract.definitions import EventSource
 from core.contract.validate import ENVELOPE_FIELDS
+from core.credentials import backend_key
 from ingest import metrics
-from ingest.enrich import enrich, user_agent_fields
+from ingest.auth import allowed_sources
+from ingest.body import BodyRejected, read_batch
+from ingest.enrich import client_fields, enrich
 from ingest.limits import CollectorLimits
+from ingest.quarantine import BODY_INDEX, quarantine_line
 from ingest.segments import SegmentWriter
+from ingest.spans import element_spans
 
 logger = logging.getLogger(__name__)
 
-JSON_TYPES = ("application/json", "text/plain")  # text/plain: navigator.sendBeacon bodies
-
-
-class BodyRejected(Exception):
-    """The whole request body is unusable; carries the HTTP status and the reason."""
-
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
+INTERNAL_REASON = "internal: the collector could not check this event and logged why; it was not accepted"
+REJECTION_FIELDS = ENVELOPE_FIELDS | {"source", "internal"}  # metric labels: a bounded set
 
 
 @dataclass
@@ -43,17 +41,14 @@ class Collector:
     events: SegmentWriter
     quarantine: SegmentWriter
     limits: CollectorLimits
-
-    def quarantine_records(self, records: list[dict[str, Any]]) -> None:
-        if records:
-            self.quarantine.append(b"".join(orjson.dumps(r) + b"\n" for r in records))
+    backend_key: bytes
 
 
 api = Blueprint("collect", __name__)
 
 
-def _json(body: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(body), status=status, mimetype="application/json")
+def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), status=status, mimetype="application/json", headers=headers)
 
 
 def _collector() -> Collector:
@@ -74,104 +69,93 @@ def prometheus_metrics() -> Response:
 def collect() -> Response:
     started = time.perf_counter()
     collector = _collector()
-    received_at = int(time.time() * 1000)
+    received_at = now_ms()
     ip = request.remote_addr or ""
     try:
-        batch = _read_batch(collector.limits)
+        sources = allowed_sources(request.headers.get("Authorization"), collector.backend_key)
+        body, batch = read_batch(request, collector.limits)
     except BodyRejected as exc:
-        collector.quarantine_records([_body_record(received_at, ip, exc.reason, collector.limits)])
-        metrics.REQUESTS.labels(str(exc.status)).inc()
-        return _json({"error": exc.reason}, exc.status)
+        return _refuse(collector, exc, received_at)
 
-    ua = user_agent_fields(request.headers.get("User-Agent", ""))
-    accepted: list[bytes] = []
-    rejected: list[dict[str, Any]] = []
-    bad: list[dict[str, Any]] = []
-    channels: dict[str, int] = {}
-    for index, raw in enumerate(batch):
-        try:
-            event = collector.validator.validate(raw, received_at)
-        except EventRejected as exc:
-            reason = str(exc)
-            rejected.append({"index": index, "reason": reason})
-            bad.append(
-                {
-                    "received_at": received_at,
-                    "ip": ip,
-                    "index": index,
-                    "reason": reason,
-                    "raw": orjson.dumps(raw).decode(),
-                }
-            )
-            metrics.EVENTS_REJECTED.labels(_field_of(reason)).inc()
-            continue
-        accepted.append(orjson.dumps(enrich(event, received_at, ip, ua)) + b"\n")
-        channels[event["channel"]] = channels.get(event["channel"], 0) + 1
+    accepted, rejected = _check_batch(collector, batch, received_at, ip, sources)
+    quarantined = _quarantine_lines(collector, body, rejected, received_at, ip) if rejected else b""
     try:
-        collector.events.append(b"".join(accepted))
-        collector.quarantine_records(bad)
+        collector.events.append(b"".join(line for line, _ in accepted))
+        collector.quarantine.append(quarantined)
     except OSError:
         logger.exception("event log write failed; batch not acknowledged")
         metrics.REQUESTS.labels("503").inc()
         return _json({"error": "event log unavailable, retry later"}, 503)
+    channels: dict[str, int] = {}
+    for _, channel in accepted:
+        channels[channel] = channels.get(channel, 0) + 1
     for channel, n in channels.items():
         metrics.EVENTS_ACCEPTED.labels(channel).inc(n)
+    for _, reason in rejected:
+        metrics.EVENTS_REJECTED.labels(_field_of(reason)).inc()
     metrics.REQUESTS.labels("200").inc()
     metrics.LATENCY.observe(time.perf_counter() - started)
-    return _json({"accepted": len(accepted), "rejected": rejected})
+    return _json({"accepted": len(accepted), "rejected": [{"index": i, "reason": r} for i, r in rejected]})
 
 
-def _read_batch(limits: CollectorLimits) -> list[Any]:
-    content_type = (request.mimetype or "").lower()
-    if content_type not in JSON_TYPES:
-        raise BodyRejected(415, f"content type must be application/json, not {content_type or 'missing'}")
-    if request.content_length is not None and request.content_length > limits.max_body_bytes:
-        raise BodyRejected(413, f"body over {limits.max_body_bytes} bytes")
-    body = request.get_data(cache=True)
-    if len(body) > limits.max_body_bytes:
-        raise BodyRejected(413, f"body over {limits.max_body_bytes} bytes")
-    encoding = request.headers.get("Content-Encoding", "").lower()
-    if encoding == "gzip":
-        body = _gunzip(body, limits.max_body_bytes)
-    elif encoding not in ("", "identity"):
-        raise BodyRejected(415, f"content encoding {encoding!r} not supported (use gzip)")
+def _check_batch(
+    collector: Collector, batch: list[Any], received_at: int, ip: str, sources: frozenset[EventSource]
+) -> tuple[list[tuple[bytes, str]], list[tuple[int, str]]]:
+    """(log line, channel) of each accepted event and (index, reason) of each rejected one.
+
+    One event's failure never costs the others: anything but a contract rejection is a bug,
+    logged with its stack trace and answered as a rejection of that event alone.
+    """
+    ua = client_fields(request.headers.get("User-Agent", ""))
+    accepted: list[tuple[bytes, str]] = []
+    rejected: list[tuple[int, str]] = []
+    for index, raw in enumerate(batch):
+        try:
+            event = collector.validator.validate(raw, received_at, allowed_sources=sources)
+            accepted.append((orjson.dumps(enrich(event, received_at, ip, ua)) + b"\n", event["channel"]))
+        except EventRejected as exc:
+            rejected.append((index, str(exc)))
+        except Exception:
+            logger.exception("event %d of a batch from %s could not be checked", index, ip)
+            rejected.append((index, INTERNAL_REASON))
+    return accepted, rejected
+
+
+def _quarantine_lines(
+    collector: Collector, body: bytes, rejected: list[tuple[int, str]], received_at: int, ip: str
+) -> bytes:
+    """The rejected elements as the client sent them, sliced out of the body."""
+    spans = element_spans(body)
+    if len(spans) <= rejected[-1][0]:  # cannot happen for a body orjson parsed; never fail the batch over it
+        logger.error("found %d elements in a body with a rejected element at %d", len(spans), rejected[-1][0])
+        spans = []
+    limit = collector.limits.quarantine_raw_bytes
+    return b"".join(
+        quarantine_line(received_at, ip, index, reason, body[slice(*spans[index])] if spans else b"", limit)
+        for index, reason in rejected
+    )
+
+
+def _refuse(collector: Collector, exc: BodyRejected, received_at: int) -> Response:
+    """Answer a refused request and quarantine its body (the first bytes, decoded if gzip was undone)."""
     try:
-        batch = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise BodyRejected(400, f"body is not valid JSON: {exc}") from None
-    if not isinstance(batch, list):
-        raise BodyRejected(400, "body must be a JSON array of events")
-    if len(batch) > limits.max_events_per_batch:
-        raise BodyRejected(400, f"{len(batch)} events in one batch, at most {limits.max_events_per_batch} allowed")
-    return batch
-
-
-def _gunzip(body: bytes, limit: int) -> bytes:
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        raw = exc.body if exc.body is not None else request.get_data(cache=True)  # bounded by MAX_CONTENT_LENGTH
+    except HTTPException:  # declared too large, or the client went away
+        raw = b""
+    limits = collector.limits
+    ip = request.remote_addr or ""
+    line = quarantine_line(received_at, ip, BODY_INDEX, exc.reason, raw, limits.quarantine_raw_bytes)
     try:
-        out = inflater.decompress(body, limit + 1)
-    except zlib.error as exc:
-        raise BodyRejected(400, f"body is not valid gzip: {exc}") from None
-    if len(out) > limit or inflater.unconsumed_tail:
-        raise BodyRejected(413, f"decompressed body over {limit} bytes")
-    return out
-
-
-def _body_record(received_at: int, ip: str, reason: str, limits: CollectorLimits) -> dict[str, Any]:
-    small = request.content_length is not None and request.content_length <= limits.max_body_bytes
-    raw = request.get_data(cache=True)[: limits.quarantine_raw_bytes] if small else b""
-    return {
-        "received_at": received_at,
-        "ip": ip,
-        "index": -1,
-        "reason": reason,
-        "raw": raw.decode("utf-8", errors="replace"),
-    }
+        collector.quarantine.append(line)
+    except OSError:
+        logger.exception("quarantine write failed for a refused request (%s)", exc.reason)
+    metrics.REQUESTS.labels(str(exc.status)).inc()
+    return _json({"error": exc.reason}, exc.status, exc.headers)
 
 
 def _field_of(reason: str) -> str:
     head = reason.split(":", 1)[0].split(".", 1)[0]
-    return head if head in ENVELOPE_FIELDS else "other"
+    return head if head in REJECTION_FIELDS else "other"
 
 
 def create_app(
@@ -184,31 +168,20 @@ def create_app(
     """Build the collector for this process (each gunicorn worker builds its own)."""
     limits = limits or CollectorLimits()
     app = Flask("touchstream-collector")
-    app.config["MAX_CONTENT_LENGTH"] = limits.max_body_bytes  # also bounds chunked bodies
-    app.extensions["touchstream.collector"] = Collector(
+    # Werkzeug stops reading a chunked body silently at this length: one byte more tells "too large".
+    app.config["MAX_CONTENT_LENGTH"] = limits.max_body_bytes + 1
+    collector = Collector(
         validator=EventValidator(default_catalogue()),
         events=SegmentWriter(log_dir or settings.event_log, max_age_s=max_age_s),
         quarantine=SegmentWriter(quarantine_dir or settings.quarantine_log, max_age_s=max_age_s),
         limits=limits,
+        backend_key=backend_key(settings).encode("ascii"),
     )
+    app.extensions["touchstream.collector"] = collector
     app.register_blueprint(api)
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(_exc: RequestEntityTooLarge) -> Response:
-        reason = f"body over {limits.max_body_bytes} bytes"
-        collector = app.extensions["touchstream.collector"]
-        collector.quarantine_records(
-            [
-                {
-                    "received_at": int(time.time() * 1000),
-                    "ip": request.remote_addr or "",
-                    "index": -1,
-                    "reason": reason,
-                    "raw": "",
-                }
-            ]
-        )
-        metrics.REQUESTS.labels("413").inc()
-        return _json({"error": reason}, 413)
+        return _refuse(collector, BodyRejected(413, f"body over {limits.max_body_bytes} bytes"), now_ms())
 
     return app

@@ -7,6 +7,8 @@ from typing import Any
 
 from user_agents import parse as parse_user_agent
 
+MAX_USER_AGENT_CHARS = 512  # real ones are shorter; bounds the parser's work and the cache's memory
+
 
 @lru_cache(maxsize=8192)
 def user_agent_fields(user_agent: str) -> tuple[str, str, str]:
@@ -25,6 +27,11 @@ def user_agent_fields(user_agent: str) -> tuple[str, str, str]:
     else:
         device = "other"
     return ua.browser.family, ua.os.family, device
+
+
+def client_fields(user_agent: str) -> tuple[str, str, str]:
+    """:func:`user_agent_fields` of a request's header, cut to a sane length first."""
+    return user_agent_fields(user_agent[:MAX_USER_AGENT_CHARS])
 
 
 def enrich(event: dict[str, Any], received_at: int, ip: str, ua: tuple[str, str, str]) -> dict[str, Any]:

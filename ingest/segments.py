@@ -8,7 +8,10 @@ made before it, so throughput grows with concurrency instead of collapsing on th
 
 Each live writer holds an exclusive ``flock`` on its hidden file. After a crash nobody
 holds it, so :func:`recover_orphans` can tell abandoned segments from live ones without
-trusting pids; it cuts a torn last line and publishes what was durably written.
+trusting pids; it cuts a torn last line and publishes what was durably written. A writer
+creates and locks its file under a name recovery ignores (``.new-…``) before giving it the
+hidden segment name, and recovery checks that the name still means the file it locked, so a
+worker starting up never takes a sibling's segment that is being opened or rolled.
 """
 
 from __future__ import annotations
@@ -24,19 +27,13 @@ from typing import Any
 
 import orjson
 
+from core.files import fsync_dir
+
 logger = logging.getLogger(__name__)
 
 SUFFIX = ".jsonl"
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024
 DEFAULT_MAX_AGE_S = 1.0
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class SegmentWriter:
@@ -117,7 +114,7 @@ class SegmentWriter:
         hidden = self.directory / ("." + self._name)
         os.rename(hidden, self.directory / self._name)
         os.close(self._fd)  # releases the flock
-        _fsync_dir(self.directory)
+        fsync_dir(self.directory)
         self._synced_seq = self._written_seq
         self._fd = None
 
@@ -125,8 +122,10 @@ class SegmentWriter:
         self._file_seq += 1
         now_ms = int(time.time() * 1000)
         self._name = f"{self.prefix}-{now_ms:013d}-{os.getpid()}-{self._file_seq:06d}{SUFFIX}"
-        fd = os.open(self.directory / ("." + self._name), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+        fresh = self.directory / (".new-" + self._name)
+        fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.rename(fresh, self.directory / ("." + self._name))  # visible to recovery only once locked
         self._fd, self._size, self._opened_at = fd, 0, time.monotonic()
 
     def _roll_when_old(self) -> None:
@@ -146,6 +145,8 @@ class SegmentWriter:
 def recover_orphans(directory: Path, prefix: str = "seg") -> list[Path]:
     """Publish hidden segments no live writer holds, cut back to their last full line."""
     recovered = []
+    for fresh in Path(directory).glob(f".new-{prefix}-*{SUFFIX}"):
+        _remove_abandoned(fresh)  # a writer died between creating and naming it: always empty
     for hidden in sorted(Path(directory).glob(f".{prefix}-*{SUFFIX}")):
         try:
             fd = os.open(hidden, os.O_RDWR)
@@ -156,6 +157,8 @@ def recover_orphans(directory: Path, prefix: str = "seg") -> list[Path]:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 continue  # a live writer owns it
+            if not _names(hidden, fd):
+                continue  # its writer rolled it between our glob and our lock
             size = os.fstat(fd).st_size
             keep = _complete_prefix_length(fd, size)
             if keep < size:
@@ -171,9 +174,26 @@ def recover_orphans(directory: Path, prefix: str = "seg") -> list[Path]:
         finally:
             os.close(fd)
     if recovered:
-        _fsync_dir(Path(directory))
+        fsync_dir(Path(directory))
         logger.info("recovered %d abandoned segments in %s", len(recovered), directory)
     return recovered
+
+
+def _remove_abandoned(path: Path, min_age_s: float = 60.0) -> None:
+    """Delete a ``.new-`` file unless it may be one a live writer is about to lock and name."""
+    try:
+        if time.time() - path.stat().st_mtime > min_age_s:
+            path.unlink()
+    except FileNotFoundError:
+        pass
+
+
+def _names(path: Path, fd: int) -> bool:
+    """Whether ``path`` still names the file open as ``fd``."""
+    try:
+        return os.stat(path).st_ino == os.fstat(fd).st_ino
+    except FileNotFoundError:
+        return False
 
 
 def _complete_prefix_length(fd: int, size: int) -> int:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from core.config import Settings
+from core.credentials import backend_key
 from core.serving import GunicornApplication, mark_worker_dead, prepare_metrics_dir
 from ingest.segments import recover_orphans
 
@@ -34,6 +35,7 @@ def run_collector(
     for directory in (log_dir, quarantine_dir):
         directory.mkdir(parents=True, exist_ok=True)
         recover_orphans(directory)
+    backend_key(settings)  # fail here, not in every worker, if the key file is unusable
 
     def make_app() -> Any:
         from ingest.app import create_app

@@ -9,11 +9,15 @@ A file has optional per-family defaults and a list of tags::
         description: ...
       - name: browser:plan/hot          # family:subject/variant: same family, other params
         params: {min_views: 5, window_days: 1}
+    retired: [browser:plan/old]         # optional: tags this set drops on purpose (tagging.diff)
 
 A tag's parameters are the family's built-in defaults, overridden by ``families``, then by
 its own ``params``. Subjects are checked against the event contract (flows, business
 lines, key slots). Validation is strict and every error names the file and the tag, so a
-bad edit fails at load, never as tags that silently stop changing.
+bad edit fails at load, never as tags that silently stop changing. Reading is bounded
+(file size, nesting, no YAML aliases) and anything a hostile file makes the parser raise
+becomes a :class:`TagDefinitionError`, so a caller that keeps its previous catalogue on
+that error survives any file.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -31,11 +36,22 @@ from pydantic import Field, ValidationError
 from core.contract import Catalogue, default_catalogue
 from core.models import StrictModel
 from tagging.families import FAMILIES, ChurnParams, FamilyParams
+from tagging.seal import SealState, unseal
 
 logger = logging.getLogger(__name__)
 
 DEFINITIONS_DIR = Path(__file__).parent / "definitions"
 NAME_RE = re.compile(r"^(?P<family>[a-z_]+)(?::(?P<subject>[A-Za-z0-9_.\-]+))?(?:/(?P<variant>[a-z0-9_]+))?$")
+FILE_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,95}\.yaml")
+# Bounds on what a definitions file may make the loader do (the shipped file is ~6 KB, 4 levels deep).
+MAX_FILE_BYTES = 1 << 20
+MAX_FILES = 64
+MAX_DEPTH = 32
+SEAL_PROBLEMS: dict[SealState, str] = {
+    "missing": "not sealed: publish it with `touchstream tags deploy` (the job loads only sealed files)",
+    "mismatch": "the seal does not match the content: the file is incomplete or was edited after it was "
+    "sealed; publish it with `touchstream tags deploy`",
+}
 
 
 class TagDefinitionError(ValueError):
@@ -51,6 +67,7 @@ class _TagEntry(StrictModel):
 class _TagsFile(StrictModel):
     families: dict[str, dict[str, Any]] = Field(default_factory=dict)
     tags: list[_TagEntry] = Field(default_factory=list)
+    retired: list[str] = Field(default_factory=list)  # tags this set stops defining on purpose
 
 
 class TagDefinition(StrictModel):
@@ -70,6 +87,7 @@ class TagCatalogue(StrictModel):
 
     tags: dict[str, TagDefinition]
     contract: Catalogue
+    retired: frozenset[str] = frozenset()  # no longer defined on purpose: a reload may drop them
     fingerprint: str = ""
 
     def of_family(self, family: str) -> list[TagDefinition]:
@@ -132,31 +150,134 @@ def _definition(
     )
 
 
+def is_definition_name(name: str) -> bool:
+    """Whether a file of this name is part of a definition set: ``NAME.yaml`` of letters,
+    digits, ``_ . -``, not hidden (``.name``: a deploy in progress) nor ``_name``."""
+    return FILE_NAME_RE.fullmatch(name) is not None
+
+
 def definition_files(directory: Path) -> list[Path]:
-    """The YAML files a catalogue is made of (sorted, so loading is deterministic)."""
-    return sorted(p for p in Path(directory).glob("*.yaml") if not p.name.startswith((".", "_")))
+    """The YAML files a catalogue is made of (sorted, so loading is deterministic); only regular
+    files (reading a FIFO would block forever)."""
+    return sorted(p for p in Path(directory).glob("*.yaml") if is_definition_name(p.name) and p.is_file())
 
 
-def _read(path: Path) -> tuple[_TagsFile, str]:
+@dataclass(frozen=True)
+class DefinitionSource:
+    """One definitions file: its name and raw bytes, read from a directory or about to be deployed."""
+
+    name: str
+    data: bytes
+
+
+def read_source(path: Path) -> DefinitionSource:
+    """One definitions file, read whole but never beyond the size limit."""
     try:
-        text = path.read_text(encoding="utf-8")
-        raw = yaml.safe_load(text) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        if not path.is_file():
+            raise TagDefinitionError(f"{path.name}: not a regular file")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
         raise TagDefinitionError(f"{path.name}: cannot read: {exc}") from None
+    return DefinitionSource(path.name, data)
+
+
+def read_sources(directory: Path) -> list[DefinitionSource]:
+    """The definition files of ``directory``."""
+    files = definition_files(directory)
+    if len(files) > MAX_FILES:
+        raise TagDefinitionError(f"{directory}: {len(files)} definition files, more than {MAX_FILES}")
+    return [read_source(path) for path in files]
+
+
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class _DefinitionLoader(yaml.SafeLoader):
+    """YAML's safe loader minus what a definitions file never needs and a hostile one uses.
+
+    Aliases are refused: their expansion is exponential ("billion laughs") and may be
+    cyclic; the ``families`` section is how definitions share parameters. Nesting is
+    bounded, so a deep ``[[[[...`` is an error instead of a ``RecursionError``. A key given
+    twice in one mapping (a second ``tags:``) is an error instead of silently replacing the first.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed here", mark)
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise yaml.composer.ComposerError(None, None, f"nested deeper than {MAX_DEPTH} levels", mark)
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self._depth -= 1
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != MERGE_TAG:
+                key = self.construct_object(key_node)
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(None, None, f"key {key!r} given twice", key_node.start_mark)
+                seen.add(key)
+        return super().construct_mapping(node, deep)  # type: ignore[no-any-return]
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """One line: what is wrong and where (PyYAML's own message spans several, quoting the input)."""
+    if not isinstance(exc, yaml.MarkedYAMLError):
+        return str(exc)
+    mark = exc.problem_mark or exc.context_mark
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    context = f"{exc.context}: " if exc.context else ""
+    return f"{context}{exc.problem}{where}"
+
+
+def _parse(source: DefinitionSource, require_seal: bool) -> tuple[_TagsFile, bytes]:
+    """The validated file model and the content it was made of (without the seal line)."""
+    name = source.name
+    if len(source.data) > MAX_FILE_BYTES:
+        raise TagDefinitionError(f"{name}: larger than {MAX_FILE_BYTES} bytes")
+    unsealed = unseal(source.data)
+    if require_seal and unsealed.state != "sealed":
+        raise TagDefinitionError(f"{name}: {SEAL_PROBLEMS[unsealed.state]}")
     try:
-        return _TagsFile.model_validate(raw), text
+        text = unsealed.body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TagDefinitionError(f"{name}: cannot read: not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    try:
+        raw = yaml.load(text, Loader=_DefinitionLoader) or {}  # a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise TagDefinitionError(f"{name}: cannot read: {_yaml_problem(exc)}") from None
+    except Exception as exc:  # a hostile file must be an error, whatever it makes the parser raise
+        raise TagDefinitionError(f"{name}: cannot read: {type(exc).__name__}: {exc}") from None
+    try:
+        return _TagsFile.model_validate(raw), unsealed.body
     except ValidationError as exc:
-        raise TagDefinitionError(f"{path.name}: {_short(exc)}") from None
+        raise TagDefinitionError(f"{name}: {_short(exc)}") from None
 
 
-def load_tag_catalogue(directory: Path = DEFINITIONS_DIR, contract: Catalogue | None = None) -> TagCatalogue:
-    """Load every ``*.yaml`` in ``directory``; raises :class:`TagDefinitionError` at the first problem."""
+def build_catalogue(
+    sources: list[DefinitionSource], contract: Catalogue | None = None, *, require_seal: bool = False
+) -> TagCatalogue:
+    """Validate a whole definition set; raises :class:`TagDefinitionError` at the first problem.
+
+    ``require_seal``: every file must carry a matching seal (:mod:`tagging.seal`), as the
+    running job demands.
+    """
     contract = contract or default_catalogue()
-    files = [(path, *_read(path)) for path in definition_files(directory)]
+    files = [(source.name, *_parse(source, require_seal)) for source in sources]
     defaults: dict[str, dict[str, Any]] = {}
-    for path, parsed, _ in files:
+    for name, parsed, _ in files:
         for family, values in parsed.families.items():
-            where = f"{path.name} families.{family}"
+            where = f"{name} families.{family}"
             if family not in FAMILIES:
                 raise TagDefinitionError(f"{where}: unknown family {family!r} (known: {', '.join(FAMILIES)})")
             if family in defaults:
@@ -164,20 +285,33 @@ def load_tag_catalogue(directory: Path = DEFINITIONS_DIR, contract: Catalogue | 
             _params(family, values, where)
             defaults[family] = values
     tags: dict[str, TagDefinition] = {}
-    for path, parsed, _ in files:
+    for name, parsed, _ in files:
         for index, entry in enumerate(parsed.tags):
-            where = f"{path.name} tag {entry.name!r} (tags[{index}])"
+            where = f"{name} tag {entry.name!r} (tags[{index}])"
             if entry.name in tags:
                 raise TagDefinitionError(f"{where}: defined twice (also {tags[entry.name].source})")
             tags[entry.name] = _definition(entry, defaults, contract, where)
+    for name, parsed, _ in files:
+        for tag in parsed.retired:
+            if tag in tags:
+                raise TagDefinitionError(f"{name} retired: {tag!r} is retired and still defined ({tags[tag].source})")
+    retired = frozenset(tag for _, parsed, _ in files for tag in parsed.retired)
     if not tags:
-        raise TagDefinitionError(f"{directory}: no tag definitions in {len(files)} file(s)")
+        names = ", ".join(name for name, _, _ in files) or "none"
+        raise TagDefinitionError(f"no tag definitions in {len(files)} file(s) ({names})")
     digest = hashlib.sha1()
-    for path, _, text in files:
-        digest.update(f"{path.name}\0{text}\0".encode())
+    for name, _, body in files:
+        digest.update(name.encode() + b"\0" + body + b"\0")
     digest.update(contract.model_dump_json().encode())
-    logger.debug("loaded %d tags from %s", len(tags), directory)
-    return TagCatalogue(tags=tags, contract=contract, fingerprint=digest.hexdigest()[:12])
+    logger.debug("loaded %d tags from %d file(s)", len(tags), len(files))
+    return TagCatalogue(tags=tags, contract=contract, retired=retired, fingerprint=digest.hexdigest()[:12])
+
+
+def load_tag_catalogue(
+    directory: Path = DEFINITIONS_DIR, contract: Catalogue | None = None, *, require_seal: bool = False
+) -> TagCatalogue:
+    """Load every ``*.yaml`` in ``directory`` (see :func:`build_catalogue`)."""
+    return build_catalogue(read_sources(directory), contract, require_seal=require_seal)
 
 
 @cache

@@ -16,7 +16,7 @@ import redis
 from flask import Flask
 
 from core.config import Settings
-from core.tokens import ensure_token
+from core.credentials import secret
 from tagging.profiles import ensure_embedded
 from tagging.profiles.keys import DEFAULT_PREFIX
 from touchpoints import metrics
@@ -92,7 +92,7 @@ def create_app(settings: Settings, *, decision_log: bool = True, prefix: str = D
         service=service,
         store=CampaignStore(service_client(url, ADMIN_REDIS_TIMEOUT_S), prefix),  # the admin API may wait
         context=context,
-        admin_token=ensure_token(settings.touchpoints_admin_token, settings.touchpoints_admin_token_file),
+        admin_token=secret(settings.touchpoints_admin_token, settings.touchpoints_admin_token_file),
         default_zone=ZoneInfo(settings.touchpoints_timezone),
         openapi=build_openapi(context),
     )

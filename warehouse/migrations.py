@@ -1,12 +1,15 @@
 """Apply ``sql/schema/*.sql`` in order, idempotently, and record what was applied.
 
-Every statement is written ``IF NOT EXISTS`` as well, so a crash halfway through a file
-is repaired by simply running the migrations again.
+Every statement is idempotent (``IF NOT EXISTS``, ``DROP … IF EXISTS`` before a re-create,
+guarded copies), so a crash halfway through a file is repaired by simply running the
+migrations again. ClickHouse 18.16 has no ``ADD COLUMN IF NOT EXISTS``: the runner reads that
+clause itself and skips the statement when ``system.columns`` already has the column.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from pathlib import Path
 
@@ -36,6 +39,24 @@ def split_statements(sql: str) -> list[str]:
     return statements
 
 
+ADD_COLUMN_IF_NOT_EXISTS = re.compile(
+    r"^\s*ALTER\s+TABLE\s+(?P<table>\w+)\s+ADD\s+COLUMN\s+IF\s+NOT\s+EXISTS\s+(?P<column>\w+)\s", re.IGNORECASE
+)
+
+
+def _apply(warehouse: Warehouse, statement: str) -> None:
+    match = ADD_COLUMN_IF_NOT_EXISTS.match(statement)
+    if match is None:
+        warehouse.execute(statement)
+        return
+    present = warehouse.query(
+        "SELECT count() FROM system.columns WHERE database = currentDatabase() "
+        f"AND table = '{match['table']}' AND name = '{match['column']}'"
+    ).scalar()
+    if not int(present):
+        warehouse.execute(re.sub(r"\s+IF\s+NOT\s+EXISTS", "", statement, count=1, flags=re.IGNORECASE))
+
+
 def migrate(warehouse: Warehouse, schema_dir: Path = SCHEMA_DIR) -> list[str]:
     """Apply pending migrations; returns the versions applied now."""
     warehouse.execute(MIGRATIONS_TABLE)
@@ -45,7 +66,7 @@ def migrate(warehouse: Warehouse, schema_dir: Path = SCHEMA_DIR) -> list[str]:
         if path.stem in done:
             continue
         for statement in split_statements(path.read_text(encoding="utf-8")):
-            warehouse.execute(statement)
+            _apply(warehouse, statement)
         warehouse.insert("schema_migrations", [{"version": path.stem, "applied_at": int(time.time())}])
         logger.info("applied migration %s", path.stem)
         applied.append(path.stem)

@@ -1,4 +1,9 @@
-"""The built-in loader sources: the collector's event log and its quarantine log."""
+"""Event-log records as warehouse rows, and the collector's quarantine log as a loader source.
+
+The accepted events reach the warehouse through the stream job (its deduplicated output,
+flink_jobs/outputs.py); the mapping of a record to an ``events_store`` row lives here so
+that the job's loader source, the tests and tools share it.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +34,7 @@ def event_row(record: dict[str, Any], _file: str = "", _line: int = 0) -> Row:
     keys, values = prop_arrays(record.get("props") or {})
     ts_ms = int(record["ts"])
     received_ms = int(record["received_at"])
+    client_ts = record.get("client_ts")
     return {
         "event_id": str(record["event_id"]),
         "user_id": str(record["user_id"]),
@@ -36,6 +42,7 @@ def event_row(record: dict[str, Any], _file: str = "", _line: int = 0) -> Row:
         "event": str(record["event"]),
         "ts": ts_ms // 1000,
         "ts_ms": ts_ms,
+        "client_ts_ms": ts_ms if client_ts is None else int(client_ts),
         "received_at": received_ms // 1000,
         "received_ms": received_ms,
         "session_id": str(record.get("session_id") or ""),
@@ -46,10 +53,11 @@ def event_row(record: dict[str, Any], _file: str = "", _line: int = 0) -> Row:
         "ua_browser": str(record.get("ua_browser") or ""),
         "ua_os": str(record.get("ua_os") or ""),
         "ua_device": str(record.get("ua_device") or ""),
+        "late": 0,
     }
 
 
-EVENTS_TABLE = "events_raw"
+EVENTS_TABLE = "events_store"
 """The table the accepted events are inserted into (analysts read the ``events`` view over it)."""
 
 
@@ -72,8 +80,7 @@ def quarantine_row(record: dict[str, Any], file: str, line: int) -> Row:
     }
 
 
-def collector_sources(settings: Settings) -> list[Source]:
-    return [
-        Source("events", settings.event_log, EVENTS_TABLE, event_row, suffix=".jsonl"),
-        Source("quarantine", settings.quarantine_log, "quarantine_raw", quarantine_row, suffix=".jsonl"),
-    ]
+def quarantine_source(settings: Settings) -> Source:
+    """The collector's quarantine log (rejected events with their reasons)."""
+    assert settings.quarantine_log is not None
+    return Source("quarantine", settings.quarantine_log, "quarantine_raw", quarantine_row, suffix=".jsonl")

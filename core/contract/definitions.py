@@ -54,11 +54,22 @@ class EventSpec(StrictModel):
 
 
 class Limits(StrictModel):
+    """Bounds on what a client may send (docs/events.md)."""
+
     max_props: int = Field(gt=0)
     max_prop_key_chars: int = Field(gt=0)
     max_prop_string_chars: int = Field(gt=0)
-    max_past_days: int = Field(gt=0)
-    max_future_minutes: int = Field(ge=0)
+    max_past_days: int = Field(gt=0)  # oldest derived event time accepted
+    # How far a device clock (raw ts, sent_at) may be from the server's: it no longer decides
+    # event time (core/contract/event_time.py), so this only catches seconds or microseconds
+    # sent as milliseconds and clocks reset to 1970.
+    max_clock_skew_days: int = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _skew_covers_past(self) -> Limits:
+        if self.max_clock_skew_days < self.max_past_days:
+            raise ValueError("max_clock_skew_days must be >= max_past_days (an old event from a right clock is fine)")
+        return self
 
 
 class Flow(StrictModel):

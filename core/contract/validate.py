@@ -1,21 +1,33 @@
 """Check one incoming event against the catalogue and normalise it.
 
 Hot path of the collector: plain Python over precompiled specs, no per-event model
-construction. Every rejection carries a reason a client developer can act on.
+construction. Every rejection carries a reason a client developer can act on, and for
+any JSON value whatsoever the validator raises nothing but :class:`EventRejected` (types
+are checked before anything hashes, compares or measures a value).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from typing import Any
 
-from core.clock import DAY_MS, MINUTE_MS
-from core.contract.definitions import Catalogue, PropSpec
+from core.clock import DAY_MS
+from core.contract.definitions import Catalogue, EventSource, PropSpec
+from core.contract.event_time import derive_event_time
 
-ENVELOPE_FIELDS = frozenset({"event_id", "user_id", "channel", "event", "ts", "session_id", "page", "props"})
+ENVELOPE_FIELDS = frozenset({"event_id", "user_id", "channel", "event", "ts", "sent_at", "session_id", "page", "props"})
+ALL_SOURCES: frozenset[EventSource] = frozenset({"client", "backend", "service"})
+CLIENT_SOURCES: frozenset[EventSource] = frozenset({"client"})
 MAX_ID_CHARS = 64
+# user_id, event_id, session_id: no whitespace, control characters, braces (Redis Cluster hash
+# tags), quotes or separators the pipeline's per-user lists and keys rely on.
+ID_CHARS = "A-Za-z0-9_.:@+-"
+ID_PATTERN = re.compile(f"[{ID_CHARS}]{{1,{MAX_ID_CHARS}}}")
+DATE_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MAX_PAGE_CHARS = 1024
+SHOWN_CHARS = 40  # how much of a client's value a reason quotes
 
 
 class EventRejected(ValueError):
@@ -30,6 +42,12 @@ def _is_number(value: object) -> bool:
     return (_is_int(value) or isinstance(value, float)) and math.isfinite(value)  # type: ignore[arg-type]
 
 
+def shown(value: object) -> str:
+    """A client's value quoted in a reason, cut short: reasons are echoed and stored."""
+    text = repr(value) if isinstance(value, str) else type(value).__name__
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 3] + "..."
+
+
 class EventValidator:
     """Validates envelopes and props; build once per process from a :class:`Catalogue`."""
 
@@ -42,35 +60,44 @@ class EventValidator:
             name: (spec.props, frozenset(k for k, p in spec.props.items() if p.required))
             for name, spec in catalogue.events.items()
         }
+        self._sources = {name: spec.source for name, spec in catalogue.events.items()}
         self._past_ms = self.limits.max_past_days * DAY_MS
-        self._future_ms = self.limits.max_future_minutes * MINUTE_MS
+        self._skew_ms = self.limits.max_clock_skew_days * DAY_MS
 
-    def validate(self, raw: Any, now_ms: int) -> dict[str, Any]:
-        """Return the normalised event or raise :class:`EventRejected`."""
+    def validate(
+        self, raw: Any, now_ms: int, *, allowed_sources: frozenset[EventSource] = ALL_SOURCES
+    ) -> dict[str, Any]:
+        """Return the normalised event or raise :class:`EventRejected`.
+
+        ``now_ms`` is the server's receive time; ``allowed_sources`` are the sources the
+        sender may speak for (the collector allows only ``client`` without the back end's
+        credential).
+        """
         if not isinstance(raw, dict):
             raise EventRejected("event must be a JSON object")
         unknown = raw.keys() - ENVELOPE_FIELDS
         if unknown:
-            raise EventRejected(f"unknown envelope field(s): {', '.join(sorted(unknown))}")
+            names = ", ".join(sorted(shown(str(k)) for k in unknown)[:5])
+            raise EventRejected(f"unknown envelope field(s): {names}")
         event_id = self._identifier(raw, "event_id")
         user_id = self._identifier(raw, "user_id")
         channel = raw.get("channel")
-        if channel not in self.channels:
+        if not isinstance(channel, str) or channel not in self.channels:
             raise EventRejected(f"channel: must be one of {', '.join(sorted(self.channels))}")
         name = raw.get("event")
         if not isinstance(name, str) or name not in self._specs:
-            raise EventRejected(f"event: {name!r} is not in the catalogue")
-        ts = raw.get("ts")
-        if not _is_int(ts):
-            raise EventRejected("ts: must be an integer of epoch milliseconds")
-        if ts < now_ms - self._past_ms or ts > now_ms + self._future_ms:
+            raise EventRejected(f"event: {shown(name)} is not in the catalogue")
+        source = self._sources[name]
+        if source not in allowed_sources:
             raise EventRejected(
-                f"ts: {ts} is absurd (allowed: {self.limits.max_past_days} days past "
-                f"to {self.limits.max_future_minutes} minutes ahead of the server clock)"
+                f"source: {name} is a {source} event, accepted only with the back end's credential "
+                "(Authorization: Bearer <key>)"
             )
-        session_id = raw.get("session_id")
-        if session_id is not None and (not isinstance(session_id, str) or len(session_id) > MAX_ID_CHARS):
-            raise EventRejected(f"session_id: must be a string of at most {MAX_ID_CHARS} characters")
+        client_ts, sent_at = self._clock(raw, now_ms)
+        ts = derive_event_time(client_ts, sent_at, now_ms)
+        if ts < now_ms - self._past_ms:
+            raise EventRejected(f"ts: the event is older than {self.limits.max_past_days} days")
+        session_id = "" if raw.get("session_id") in (None, "") else self._identifier(raw, "session_id")
         page = raw.get("page")
         if page is not None and (not isinstance(page, str) or len(page) > MAX_PAGE_CHARS):
             raise EventRejected(f"page: must be a string of at most {MAX_PAGE_CHARS} characters")
@@ -81,16 +108,41 @@ class EventValidator:
             "channel": channel,
             "event": name,
             "ts": ts,
-            "session_id": session_id or "",
+            "client_ts": client_ts,
+            "sent_at": sent_at,
+            "session_id": session_id,
             "page": page or "",
             "props": props,
         }
 
+    def _clock(self, raw: dict[str, Any], now_ms: int) -> tuple[int, int | None]:
+        """The client's raw ``ts`` and ``sent_at``, checked to be plausible readings of a device clock."""
+        client_ts = raw.get("ts")
+        self._check_clock_reading("ts", client_ts, now_ms)
+        sent_at = raw.get("sent_at")
+        if sent_at is None:
+            return client_ts, None
+        self._check_clock_reading("sent_at", sent_at, now_ms)
+        if sent_at < client_ts:
+            raise EventRejected(f"sent_at: {sent_at} is before the event's ts {client_ts} (same device clock)")
+        if sent_at - client_ts > self._past_ms:
+            raise EventRejected(f"sent_at: the event waited more than {self.limits.max_past_days} days to be sent")
+        return client_ts, sent_at
+
+    def _check_clock_reading(self, field: str, value: Any, now_ms: int) -> None:
+        if not _is_int(value):
+            raise EventRejected(f"{field}: must be an integer of epoch milliseconds")
+        if abs(value - now_ms) > self._skew_ms:
+            raise EventRejected(
+                f"{field}: {value} is more than {self.limits.max_clock_skew_days} days off the server clock "
+                "(epoch milliseconds expected, not seconds or microseconds)"
+            )
+
     @staticmethod
     def _identifier(raw: dict[str, Any], field: str) -> str:
         value = raw.get(field)
-        if not isinstance(value, str) or not 1 <= len(value) <= MAX_ID_CHARS:
-            raise EventRejected(f"{field}: must be a string of 1-{MAX_ID_CHARS} characters")
+        if not isinstance(value, str) or not ID_PATTERN.fullmatch(value):
+            raise EventRejected(f"{field}: must be 1-{MAX_ID_CHARS} characters of {ID_CHARS}")
         return value
 
     def _props(self, name: str, props: Any) -> dict[str, Any]:
@@ -103,7 +155,7 @@ class EventValidator:
             raise EventRejected(f"props: {len(props)} props, at most {limits.max_props} allowed")
         for key, value in props.items():
             if len(key) > limits.max_prop_key_chars:
-                raise EventRejected(f"props: key {key[:20]!r}... longer than {limits.max_prop_key_chars}")
+                raise EventRejected(f"props: key {shown(key)} longer than {limits.max_prop_key_chars}")
             if isinstance(value, str):
                 if len(value) > limits.max_prop_string_chars:
                     raise EventRejected(f"props.{key}: longer than {limits.max_prop_string_chars} characters")
@@ -126,12 +178,9 @@ class EventValidator:
             if not isinstance(value, str):
                 raise EventRejected(f"{where}: must be a string")
             if spec.type == "date":
-                try:
-                    dt.date.fromisoformat(value)
-                except ValueError:
-                    raise EventRejected(f"{where}: must be a date YYYY-MM-DD") from None
+                self._check_date(where, value)
             if spec.enum and value not in self._enums[spec.enum]:
-                raise EventRejected(f"{where}: {value!r} is not a known {spec.enum[:-1]}")
+                raise EventRejected(f"{where}: {shown(value)} is not a known {spec.enum[:-1]}")
             return
         if spec.type == "boolean":
             if not isinstance(value, bool):
@@ -145,6 +194,16 @@ class EventValidator:
             raise EventRejected(f"{where}: must be >= {spec.min:g}")
         if spec.max is not None and value > spec.max:
             raise EventRejected(f"{where}: must be <= {spec.max:g}")
+
+    @staticmethod
+    def _check_date(where: str, value: str) -> None:
+        """Strictly ``YYYY-MM-DD``: ``date.fromisoformat`` alone also takes ``20261231`` and ``2026-W53-4``."""
+        if not DATE_PATTERN.fullmatch(value):
+            raise EventRejected(f"{where}: must be a date YYYY-MM-DD")
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            raise EventRejected(f"{where}: {value} is not a calendar date") from None
 
     def _check_flow_step(self, props: dict[str, Any]) -> None:
         flow = self.catalogue.flows[props["flow"]]

@@ -11,7 +11,7 @@ import redis
 
 from core.config import Settings
 from tagging.profiles.base import Profile, ProfileStore, ProfileWriter
-from tagging.profiles.embedded import embedded_running, ensure_embedded, stop_embedded
+from tagging.profiles.embedded import ensure_embedded, redis_for, stop_embedded
 from tagging.profiles.redis_store import RedisProfileStore, RedisProfileWriter
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "ensure_embedded",
     "open_store",
     "read_profile",
+    "redis_for",
     "stop_embedded",
 ]
 
@@ -42,11 +43,9 @@ def open_store(settings: Settings) -> RedisProfileStore:
 def read_profile(settings: Settings, user_id: str, now_ms: int | None = None) -> Profile:
     """One user's profile (``touchstream tags USER_ID``). An embedded server that is not running
     is started for the read (its db file holds the last run's profiles) and stopped again."""
-    started = not settings.redis_url and not embedded_running(settings)
-    store = open_store(settings)
-    try:
-        return store.get_profile(user_id, now_ms)
-    finally:
-        store.close()
-        if started:
-            stop_embedded(settings)
+    with redis_for(settings) as url:
+        store = RedisProfileStore(redis.Redis.from_url(url))
+        try:
+            return store.get_profile(user_id, now_ms)
+        finally:
+            store.close()

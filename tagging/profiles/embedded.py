@@ -14,6 +14,8 @@ from __future__ import annotations
 import fcntl
 import logging
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import redis
@@ -94,6 +96,25 @@ def ensure_embedded(settings: Settings) -> Path:
                 socket.unlink()  # left by a server that died
             start_server(directory, socket)
     return socket
+
+
+@contextmanager
+def redis_for(settings: Settings) -> Iterator[str]:
+    """The Redis URL a command should use: the configured server, or this home's embedded one.
+
+    An embedded server that was not running is started for the block and stopped after it,
+    so a command leaves behind only what it found (``touchstream run`` starts it first and
+    stops it last, so its services share one)."""
+    if settings.redis_url:
+        yield settings.redis_url
+        return
+    started = not embedded_running(settings)
+    socket = ensure_embedded(settings)
+    try:
+        yield f"unix://{socket}"
+    finally:
+        if started:
+            stop_embedded(settings)
 
 
 def embedded_running(settings: Settings) -> bool:

@@ -82,8 +82,16 @@ def late_event(events: list[dict[str, Any]]) -> dict[str, Any]:
     return _event(99_999, "u3", "page_view", newest - 120 * SECOND, business="broadband")
 
 
+def late_fact(events: list[dict[str, Any]]) -> dict[str, Any]:
+    """An order two minutes behind the newest event (an offline app flushing): late, but a fact
+    (contract ``late: apply``), so it still reaches the tag engine."""
+    newest = max(e["ts"] for e in events)
+    return _event(99_998, "u5", "order_success", newest - 120 * SECOND, business="handset", product="p", amount=1.0)
+
+
 def segment_lines(events: list[dict[str, Any]], segments: int) -> list[list[bytes]]:
-    """Split into segments, add retries of a few events to later segments, bad lines, one late event."""
+    """Split into segments, add retries of a few events to later segments, bad lines, a late event
+    and a late fact."""
     lines = [orjson.dumps(e) for e in events]
     size = -(-len(lines) // segments)
     chunks = [lines[i : i + size] for i in range(0, len(lines), size)]
@@ -92,6 +100,7 @@ def segment_lines(events: list[dict[str, Any]], segments: int) -> list[list[byte
     chunks[1].insert(3, BAD_LINES[0])
     chunks[-2].append(BAD_LINES[1])
     chunks[-1].insert(len(chunks[-1]) // 2, orjson.dumps(late_event(events)))
+    chunks[-1].insert(len(chunks[-1]) // 2 + 1, orjson.dumps(late_fact(events)))
     return chunks
 
 

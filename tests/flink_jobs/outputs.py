@@ -24,6 +24,11 @@ def rows(out: Path, table: str) -> list[dict[str, Any]]:
     return found
 
 
+def event_ids(out: Path) -> list[str]:
+    """The event ids of the committed ``events`` output (each row holds the event-log line)."""
+    return [orjson.loads(r["line"])["event_id"] for r in rows(out, "events")]
+
+
 def canonical(records: list[dict[str, Any]], drop: tuple[str, ...] = ()) -> list[str]:
     """Sorted JSON texts: a multiset that compares equal iff the rows are the same."""
     return sorted(

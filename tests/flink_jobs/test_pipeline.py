@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
 import pytest
 
 from core.config import load_settings
@@ -16,7 +17,7 @@ from tests.flink_jobs.process import Pipeline
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(300)]
 
-COMPARED = ("stream_events", "minute_metrics", "late_events", "rejects", "tag_changes")
+COMPARED = ("events", "minute_metrics", "late_events", "rejects", "tag_changes")
 
 
 def snapshot(pipeline: Pipeline) -> dict[str, Any]:
@@ -53,8 +54,16 @@ def catch_up(tmp_path_factory: pytest.TempPathFactory, chunks: list[list[bytes]]
 
 
 def test_catch_up_is_complete(catch_up: dict[str, Any], chunks: list[list[bytes]]) -> None:
-    assert len(catch_up["stream_events"]) == len(data.unique_ids(chunks))  # duplicates counted once
-    assert len(catch_up["late_events"]) == 1 and '"e99999"' in catch_up["late_events"][0]
+    assert len(catch_up["events"]) == len(data.unique_ids(chunks))  # duplicates counted once
+    assert sorted(orjson.loads(r)["event_id"] for r in catch_up["late_events"]) == ["e99998", "e99999"]
+    # the late page view changes no tag; the late order (a fact) sets orderer:handset, applied when it was read
+    (change,) = [orjson.loads(r) for r in catch_up["tag_changes"] if '"orderer:handset"' in r]
+    world = data.world()
+    fact = data.late_fact(world)
+    assert change["user_id"] == "u5" and change["action"] == "set"
+    # applied at the watermark when it was read (within the allowed lateness of what had been read), not its own ts
+    assert fact["ts"] + 100 * data.SECOND < change["ts_ms"] <= max(e["ts"] for e in world)
+    assert "orderer:handset" in {t["tag"] for t in catch_up["profiles"]["u5"]["tags"]}
     assert sorted('"missing user_id"' in r for r in catch_up["rejects"]) == [False, True]
     assert any(p["tags"] for p in catch_up["profiles"].values())
     line = "rejected event-log line (not a JSON object): this is not json"

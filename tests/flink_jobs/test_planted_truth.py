@@ -19,7 +19,7 @@ import pytest
 import redis
 
 from core.config import load_settings
-from flink_jobs.cli_entry import run_backfill
+from flink_jobs.backfill import run_backfill
 from flink_jobs.job import build_job
 from flink_jobs.options import JobOptions, JobPaths
 from tagging.catalogue import default_tag_catalogue
@@ -92,7 +92,7 @@ def test_every_run_equals_the_planted_truth(truth_runs: dict[str, Any], redis_so
         assert actual == expected, f"{prefix}: same tags, different expiries"
         families |= {tag.split(":")[0] for tags in expected.values() for tag in tags}
         # duplicates counted once, nothing late
-        assert len(rows(out, "stream_events")) == truth_runs["unique"], prefix
+        assert len(rows(out, "events")) == truth_runs["unique"], prefix
         assert rows(out, "late_events") == [], prefix
     assert families == set(FAMILIES), "the world must exercise every family for the comparison to mean something"
 

@@ -7,7 +7,7 @@ import pytest
 
 from flink_jobs.env import batch_configuration, create_environments
 from flink_jobs.options import JobOptions
-from flink_jobs.tables import USER_SHARD_CLASS
+from flink_jobs.tables import JAVA_FUNCTIONS
 from flink_jobs.tagging_ops import shard_key
 
 USERS = ["u0000001", "u0015766", "", "用户-42", "émile", "rocket-🚀", "x" * 200]
@@ -17,7 +17,7 @@ USERS = ["u0000001", "u0015766", "", "用户-42", "émile", "rocket-🚀", "x" *
 @pytest.mark.parametrize("shards", [0, 1, 7, 32])
 def test_sql_and_python_shards_agree(shards: int) -> None:
     _, t_env = create_environments(batch_configuration(JobOptions()), batch=True)
-    t_env.execute_sql(f"CREATE TEMPORARY SYSTEM FUNCTION user_shard AS '{USER_SHARD_CLASS}' LANGUAGE JAVA")
+    t_env.execute_sql(f"CREATE TEMPORARY SYSTEM FUNCTION user_shard AS '{JAVA_FUNCTIONS['user_shard']}' LANGUAGE JAVA")
     table = t_env.from_elements([(u,) for u in USERS], ["user_id"])
     t_env.create_temporary_view("users", table)
     with t_env.sql_query(f"SELECT user_id, user_shard(user_id, {shards}) FROM users").execute().collect() as rows:

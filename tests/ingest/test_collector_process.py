@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 import signal
 import subprocess
@@ -15,9 +16,11 @@ import pytest
 import requests
 
 from core.config import Settings
+from core.credentials import backend_key
 from core.processes import free_port, port_open, stop_process_group, wait_until
 from ingest.segments import completed_segments, read_segments
 from ingest.serve import collector_command
+from tests.ingest.conftest import topup
 
 pytestmark = pytest.mark.integration
 
@@ -106,3 +109,66 @@ def test_sigkill_loses_no_acknowledged_event_and_leaves_no_half_line(settings: S
     assert not list(settings.event_log.glob(".seg-*"))
     missing = set(acked) - set(logged)
     assert not missing, f"{len(missing)} acknowledged events lost, e.g. {sorted(missing)[:3]}"
+
+
+def test_hostile_requests_get_4xx_and_cost_no_valid_event(settings: Settings) -> None:
+    """The reproductions of the hardening issue, against gunicorn: never a 5xx, every valid event logged."""
+    port = free_port()
+    with running_collector(settings, port):
+        url = f"http://127.0.0.1:{port}/v1/collect"
+        key = backend_key(settings)
+        valid = batch("ok", 6)
+        json_headers = {"Content-Type": "application/json"}
+        deep = b'{"a":' * 300 + b"1" + b"}" * 300
+        spoiled = orjson.dumps(valid[1] | {"event_id": "deep", "props": {"x": "DEEP"}}).replace(b'"DEEP"', deep)
+        cases: list[tuple[bytes, dict[str, str], int]] = [
+            (orjson.dumps([valid[0], {**valid[0], "event_id": "x", "channel": []}]), {}, 200),
+            (b"[" + orjson.dumps(valid[1]) + b"," + spoiled + b"]", {}, 200),
+            (b"[" * 2000 + b"]" * 2000, {}, 400),
+            (gzip.compress(orjson.dumps([valid[2]])) + b"junk", {"Content-Encoding": "gzip"}, 400),
+            (gzip.compress(orjson.dumps([valid[2]]))[:-4], {"Content-Encoding": "gzip"}, 400),
+            (gzip.compress(b" " * (2 * 1024 * 1024)), {"Content-Encoding": "gzip"}, 413),
+            (b"\xff\xfe\x00garbage", {}, 400),
+            (orjson.dumps([valid[2], topup("t-anon")]), {}, 200),
+            (orjson.dumps([valid[3], topup("t-wrong")]), {"Authorization": "Bearer not-the-key"}, 401),
+            (orjson.dumps([valid[4], topup("t-key")]), {"Authorization": f"Bearer {key}"}, 200),
+            (orjson.dumps([{**valid[5], "user_id": "u\n1"}, {**valid[5], "user_id": "{u1}"}, valid[5]]), {}, 200),
+        ]
+        answers = []
+        with requests.Session() as session:
+            for body, headers, status in cases:
+                response = session.post(url, data=body, headers={**json_headers, **headers}, timeout=10)
+                assert response.status_code == status, (body[:80], response.text)
+                answers.append(response.json())
+
+            def too_big():  # chunked, no Content-Length: only reading tells the size
+                for _ in range(2 * 1024):
+                    yield b" " * 1024
+
+            response = session.post(url, data=too_big(), headers=json_headers, timeout=10)
+            assert response.status_code == 413 and "body over" in response.json()["error"]
+        assert requests.get(url, timeout=5).status_code == 405
+        assert answers[0]["rejected"][0]["reason"].startswith("channel:")
+        assert answers[7]["rejected"][0]["reason"].startswith("source: topup is a backend event")
+        assert answers[8] == {"error": "the back-end key is wrong"}
+        assert [r["index"] for r in answers[10]["rejected"]] == [0, 1]
+        expected = {e["event_id"] for e in valid if e["event_id"] != "ok-3"} | {"et-key"}
+        wait_until(
+            lambda: {e["event_id"] for e in read_segments(settings.event_log)} == expected, 5, "the valid events"
+        )
+    assert sorted(e["event_id"] for e in read_segments(settings.event_log)) == sorted(expected)  # once each
+
+
+def test_an_unusable_key_file_stops_the_collector_with_a_message(settings: Settings) -> None:
+    settings.home.mkdir(parents=True)
+    settings.backend_key_file.write_text("k" * 40)
+    settings.backend_key_file.chmod(0o644)
+    result = subprocess.run(
+        collector_command(free_port(), settings.event_log, settings.quarantine_log),
+        env={**os.environ, **settings.to_env()},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "backend.key is readable by others (mode 644); chmod 600 it" in result.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import threading
 import time
@@ -103,3 +104,49 @@ def test_recovery_publishes_abandoned_segments_without_torn_lines(tmp_path: Path
     assert len(hidden(tmp_path)) == 1
     live.close()
     assert [r["event_id"] for r in read_segments(tmp_path)] == ["a", "b", "c"]
+
+
+def test_recovery_never_takes_a_segment_being_opened(tmp_path: Path) -> None:
+    """A gunicorn worker booting (recovery) while a sibling opens a new segment."""
+    writer = SegmentWriter(tmp_path, max_age_s=60)
+    real_flock = fcntl.flock
+    raced: list[list[Path]] = []
+
+    def recover_first(fd: int, op: int) -> None:
+        if not raced:
+            raced.append([])
+            raced[0] = recover_orphans(tmp_path)  # between the sibling's open and its lock
+        real_flock(fd, op)
+
+    with mock.patch("ingest.segments.fcntl.flock", recover_first):
+        writer.append(lines("a"))
+    writer.append(lines("b"))
+    writer.close()
+    assert raced == [[]]
+    assert [r["event_id"] for r in read_segments(tmp_path)] == ["a", "b"]
+
+
+def test_recovery_skips_a_segment_rolled_under_it(tmp_path: Path) -> None:
+    writer = SegmentWriter(tmp_path, max_age_s=60)
+    writer.append(lines("a"))
+    real_flock = fcntl.flock
+
+    def roll_first(fd: int, op: int) -> None:
+        with mock.patch("ingest.segments.fcntl.flock", real_flock):
+            writer.roll()  # the live writer publishes between recovery's glob and its lock
+        real_flock(fd, op)
+
+    with mock.patch("ingest.segments.fcntl.flock", roll_first):
+        assert recover_orphans(tmp_path) == []
+    writer.close()
+    assert [r["event_id"] for r in read_segments(tmp_path)] == ["a"]
+    assert hidden(tmp_path) == []
+
+
+def test_recovery_removes_files_a_writer_died_creating(tmp_path: Path) -> None:
+    old, new = tmp_path / ".new-seg-0000000000001-99999-000001.jsonl", tmp_path / ".new-seg-2-99999-000001.jsonl"
+    old.write_bytes(b"")
+    new.write_bytes(b"")
+    os.utime(old, (time.time() - 120, time.time() - 120))
+    assert recover_orphans(tmp_path) == []
+    assert list(tmp_path.iterdir()) == [new]  # may be a live writer's, a microsecond from its lock

@@ -1,16 +1,13 @@
-"""Definitions load, validate strictly, name file and tag in errors, and reload safely."""
+"""Definitions load, validate strictly and name file and tag in errors (reloading: test_watcher.py)."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tagging.catalogue import DEFINITIONS_DIR, TagCatalogue, TagDefinitionError, load_tag_catalogue
+from tagging.catalogue import DEFINITIONS_DIR, MAX_FILES, TagCatalogue, TagDefinitionError, load_tag_catalogue
 from tagging.families import FAMILIES
-from tagging.watcher import TagCatalogueWatcher
 
 
 def test_shipped_catalogue_covers_every_family_business_flow_and_key_slot(catalogue: TagCatalogue) -> None:
@@ -22,6 +19,12 @@ def test_shipped_catalogue_covers_every_family_business_flow_and_key_slot(catalo
         assert {(family, b) for b in contract.businesses} <= subjects
     assert {("abandoned_mid_flow", f) for f in contract.flows} <= subjects
     assert {("key_touchpoint_clicker", s) for s in contract.key_slots} <= subjects
+
+
+def test_the_shipped_definitions_are_sealed() -> None:
+    """The job loads only sealed files; after editing tags.yaml, re-seal it with
+    `touchstream tags deploy tagging/definitions/tags.yaml`."""
+    assert load_tag_catalogue(DEFINITIONS_DIR, require_seal=True).tags
 
 
 def test_family_defaults_and_per_tag_overrides(catalogue: TagCatalogue) -> None:
@@ -67,6 +70,12 @@ def write(tmp_path: Path, text: str) -> Path:
         ("tags:\n  - name: 'Browser plan'\n", "bad name 'Browser plan'"),
         ("tags: [\n", "tags.yaml: cannot read"),
         ("tags: []\n", "no tag definitions"),
+        (
+            "tags:\n  - name: orderer:plan\nretired: [orderer:plan]\n",
+            "tags.yaml retired: 'orderer:plan' is retired and still defined",
+        ),
+        ("tags:\n  - name: orderer:plan\n    params: {window_days: 3661}\n", "less than or equal to 3660"),
+        ("families:\n  browser: &b {min_views: 3}\n  orderer: *b\ntags: []\n", "aliases (*name) are not allowed"),
     ],
 )
 def test_bad_definitions_fail_with_file_and_tag(tmp_path: Path, text: str, message: str) -> None:
@@ -76,35 +85,8 @@ def test_bad_definitions_fail_with_file_and_tag(tmp_path: Path, text: str, messa
     assert "tags.yaml" in str(info.value) or "no tag definitions" in str(info.value)
 
 
-def bump(path: Path, text: str) -> None:
-    """Rewrite a file and move its mtime on, so a change is seen even within one clock tick."""
-    path.write_text(text)
-    st = path.stat()
-    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 2_000_000_000))
-
-
-def test_watcher_reloads_on_change_and_keeps_last_good_on_a_broken_edit(tmp_path: Path) -> None:
-    directory = tmp_path / "defs"
-    shutil.copytree(DEFINITIONS_DIR, directory)
-    watcher = TagCatalogueWatcher(directory, min_interval_s=0)
-    first = watcher.current()
-    assert watcher.current() is first  # nothing changed: no reload
-    extra = directory / "extra.yaml"
-    bump(extra, "tags:\n  - name: orderer:plan/quick\n    params: {window_days: 2}\n")
-    second = watcher.current()
-    assert "orderer:plan/quick" in second.tags and second.fingerprint != first.fingerprint
-    bump(extra, "tags:\n  - name: orderer:nothing\n")
-    assert watcher.current() is second
-    assert "unknown business line 'nothing'" in str(watcher.last_error)
-    extra.unlink()
-    third = watcher.current()
-    assert set(third.tags) == set(first.tags) and watcher.last_error is None
-
-
-def test_watcher_checks_files_at_most_every_interval(tmp_path: Path) -> None:
-    directory = tmp_path / "defs"
-    shutil.copytree(DEFINITIONS_DIR, directory)
-    watcher = TagCatalogueWatcher(directory, min_interval_s=3600)
-    first = watcher.current()
-    bump(directory / "extra.yaml", "tags:\n  - name: orderer:plan/x\n")
-    assert watcher.current() is first
+def test_a_directory_of_too_many_files_is_refused(tmp_path: Path) -> None:
+    for index in range(MAX_FILES + 1):
+        (tmp_path / f"t{index:03d}.yaml").write_text(f"tags:\n  - name: orderer:plan/v{index}\n")
+    with pytest.raises(TagDefinitionError, match=f"more than {MAX_FILES}"):
+        load_tag_catalogue(tmp_path)

@@ -1,24 +1,27 @@
-"""A definition change applies to new events without losing state."""
+"""A definition change applies to new events without losing state; a bad file changes nothing."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-from tagging.catalogue import DEFINITIONS_DIR, TagCatalogue, load_tag_catalogue
+from tagging.catalogue import DefinitionSource, TagCatalogue, build_catalogue, load_tag_catalogue
 from tagging.engine import TagEngine
 from tagging.state import UserState
+from tagging.watcher import TagCatalogueWatcher
 from tests.tagging.builders import DAY, T0, ev, order, step
+from tests.tagging.definitions import (
+    copy_definitions,
+    edited,
+    half_that_parses,
+    overwrite_in_place,
+    publish_sealed,
+    shipped_text,
+    tags_of,
+)
 
 
-def variant(tmp_path: Path, old: str, new: str) -> TagCatalogue:
-    directory = tmp_path / "defs"
-    shutil.copytree(DEFINITIONS_DIR, directory, dirs_exist_ok=True)
-    path = directory / "tags.yaml"
-    text = path.read_text()
-    assert old in text
-    path.write_text(text.replace(old, new))
-    return load_tag_catalogue(directory)
+def variant(_: Path, old: str, new: str) -> TagCatalogue:
+    return build_catalogue([DefinitionSource("tags.yaml", edited(old, new).encode())])
 
 
 def test_new_parameters_apply_and_state_survives(catalogue: TagCatalogue, tmp_path: Path) -> None:
@@ -68,3 +71,46 @@ def test_unchanged_definitions_reloaded_change_nothing(catalogue: TagCatalogue) 
     engine.on_event(state, order(T0, "plan"))
     engine.set_catalogue(load_tag_catalogue())
     assert engine.on_event(state, ev("click", T0 + 1, element="x")) == []
+
+
+def watched_tagged_user(tmp_path: Path) -> tuple[Path, TagCatalogueWatcher, TagEngine, UserState]:
+    """A watched copy of the definitions, and a user holding tags from all over the file."""
+    directory = copy_definitions(tmp_path)
+    watcher = TagCatalogueWatcher(directory, min_interval_s=0, settle_s=0)
+    engine = TagEngine(watcher.current())
+    state = UserState(user_id="u1")
+    for event in (order(T0, "plan"), ev("share", T0, business="topup", share_id="s1"), step(T0, "topup", 1, "topup")):
+        engine.on_event(state, event)
+    engine.advance(state, T0 + 3_600_000)
+    assert {"orderer:plan", "sharer:topup", "abandoned_mid_flow:topup"} <= set(state.tags)
+    return directory, watcher, engine, state
+
+
+def cleared_on_next_event(watcher: TagCatalogueWatcher, engine: TagEngine, state: UserState) -> set[tuple[str, int]]:
+    """What the user loses when the job hands the engine the watcher's catalogue and an event arrives."""
+    engine.set_catalogue(watcher.current())
+    out = engine.on_event(state, ev("click", T0 + DAY, element="x"))
+    return {(c.tag, c.ts_ms) for c in out if c.action == "cleared"}
+
+
+def test_a_torn_or_wrong_file_clears_no_tag(tmp_path: Path) -> None:
+    directory, watcher, engine, state = watched_tagged_user(tmp_path)
+    half = half_that_parses(shipped_text())
+    assert "orderer:plan" not in tags_of(half)
+    overwrite_in_place(directory / "tags.yaml", half)  # torn in place: no seal
+    assert cleared_on_next_event(watcher, engine, state) == set()
+    publish_sealed(directory, half)  # complete, but not what anyone meant to deploy
+    assert cleared_on_next_event(watcher, engine, state) == set()
+    assert {"orderer:plan", "sharer:topup"} <= set(state.tags)
+
+
+def test_an_intended_deletion_clears_the_retired_tags_at_the_users_clock(tmp_path: Path) -> None:
+    directory, watcher, engine, state = watched_tagged_user(tmp_path)
+    half = half_that_parses(shipped_text())
+    retired = sorted(set(watcher.current().tags) - tags_of(half))
+    publish_sealed(directory, half + f"retired: [{', '.join(retired)}]\n")
+    assert cleared_on_next_event(watcher, engine, state) == {
+        ("orderer:plan", T0 + 3_600_000),
+        ("sharer:topup", T0 + 3_600_000),
+    }
+    assert watcher.last_error is None and "abandoned_mid_flow:topup" in state.tags

@@ -11,7 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from core.config import load_settings
-from core.tokens import ensure_token
+from core.credentials import CredentialError, secret
 from tests.touchpoints.builders import campaign_dict
 from tests.touchpoints.conftest import ADMIN, ADMIN_TOKEN
 
@@ -58,14 +58,14 @@ def test_no_token_is_401_and_a_wrong_one_403(client: FlaskClient, method: str, p
 
 def test_generated_token_file_is_private_and_stable(tmp_path: Path) -> None:
     settings = load_settings(env={}, home=tmp_path / "home")
-    first = ensure_token(None, settings.touchpoints_admin_token_file)
+    first = secret(None, settings.touchpoints_admin_token_file)
     assert len(first) >= 32
     assert stat.S_IMODE(os.stat(settings.touchpoints_admin_token_file).st_mode) == 0o600
-    assert ensure_token(None, settings.touchpoints_admin_token_file) == first
-    assert ensure_token("configured", settings.touchpoints_admin_token_file) == "configured"
+    assert secret(None, settings.touchpoints_admin_token_file) == first
+    assert secret("configured", settings.touchpoints_admin_token_file) == "configured"
     settings.touchpoints_admin_token_file.chmod(0o644)
-    assert ensure_token(None, settings.touchpoints_admin_token_file) == first
-    assert stat.S_IMODE(os.stat(settings.touchpoints_admin_token_file).st_mode) == 0o600
+    with pytest.raises(CredentialError, match="readable by others"):
+        secret(None, settings.touchpoints_admin_token_file)
 
 
 def test_create_update_pause_resume_archive_with_an_audit_trail(client: FlaskClient) -> None:

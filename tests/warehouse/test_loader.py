@@ -6,10 +6,11 @@ from pathlib import Path
 
 import orjson
 
+from core.processes import wait_until
 from tests.warehouse.conftest import record
 from warehouse import Warehouse
 from warehouse.loader import Loader, Source
-from warehouse.sources import event_row, quarantine_row
+from warehouse.sources import EVENTS_TABLE, event_row, quarantine_row
 
 
 def write(path: Path, records: list[dict], tail: bytes = b"") -> Path:
@@ -18,7 +19,7 @@ def write(path: Path, records: list[dict], tail: bytes = b"") -> Path:
 
 
 def events_source(directory: Path) -> Source:
-    return Source("events", directory, "events_raw", event_row, suffix=".jsonl")
+    return Source("events", directory, EVENTS_TABLE, event_row, suffix=".jsonl", exactly_once=True)
 
 
 def test_loads_each_complete_file_once(wh: Warehouse, tmp_path: Path) -> None:
@@ -42,9 +43,11 @@ def test_crash_between_insert_and_record_never_double_counts(wh: Warehouse, tmp_
     log.mkdir()
     write(log / "seg-1.jsonl", [record("a"), record("b", user="u2")])
     Loader(wh, [events_source(log)]).load_pending()
-    wh.execute("TRUNCATE TABLE loaded_files")  # as if the process died before recording the file
+    # as if the process died after inserting the rows, before recording the file as done
+    wh.execute("ALTER TABLE loaded_files DELETE WHERE state = 'done'")
+    wait_until(lambda: wh.query("SELECT count() FROM loaded_files WHERE state = 'done'").scalar() == 0, 60, "delete")
     assert Loader(wh, [events_source(log)]).load_pending().rows == 2
-    assert wh.query("SELECT count() FROM events_raw").scalar() == 4
+    assert wh.query("SELECT count() FROM events_store").scalar() == 2
     assert wh.query("SELECT count() FROM events").scalar() == 2
 
 
@@ -54,7 +57,7 @@ def test_bad_lines_are_counted_and_skipped(wh: Warehouse, tmp_path: Path) -> Non
     write(log / "seg-1.jsonl", [record("a"), {"event_id": "no-user"}, record("b")], tail=b"{half a line\n")
     report = Loader(wh, [events_source(log)]).load_pending()
     assert (report.rows, report.bad_lines) == (2, 2)
-    assert wh.query("SELECT bad_lines FROM loaded_files").scalar() == 2
+    assert wh.query("SELECT bad_lines FROM loaded_files WHERE state = 'done'").scalar() == 2
 
 
 def test_quarantine_is_loaded_with_reasons(wh: Warehouse, tmp_path: Path) -> None:

@@ -2,47 +2,29 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
-from pathlib import Path
 
 import orjson
 import pytest
-import requests
 
 from core.config import Settings, load_settings
-from core.processes import free_port, stop_process_group, wait_until
-from tests.warehouse.conftest import record
-from warehouse import WarehouseError, WarehouseLocked
+from core.processes import free_port, wait_until
+from tests.warehouse.conftest import publish_job_events, record
+from warehouse import WarehouseLocked
+from warehouse.base import BadParameters
 from warehouse.chdb.backend import ChdbWarehouse
-from warehouse.client import live_owner, run_query
-from warehouse.readonly import NotReadOnly, check_read_only
-
-
-@pytest.fixture
-def owner(tmp_path: Path) -> Iterator[Settings]:
-    settings = load_settings(env={}, home=tmp_path / "home", warehouse_port=free_port())
-    process = subprocess.Popen(
-        [sys.executable, "-m", "touchstream", "warehouse"],
-        env={**os.environ, **settings.to_env()},
-        start_new_session=True,
-    )
-    try:
-        wait_until(lambda: live_owner(settings) is not None or process.poll() is not None, 60, "warehouse owner")
-        assert process.poll() is None, "owner exited"
-        yield settings
-    finally:
-        stop_process_group(process.pid)
-    assert not settings.warehouse_owner_file.exists(), "owner file left behind"
+from warehouse.client import run_query
+from warehouse.connect import connect
+from warehouse.migrations import migrate
 
 
 def test_queries_go_through_the_owner_and_files_get_loaded(owner: Settings) -> None:
-    owner.event_log.mkdir(parents=True, exist_ok=True)
-    segment = owner.event_log / "seg-0000000000001-1-000001.jsonl"
-    segment.write_bytes(b"".join(orjson.dumps(record(f"e{i}", channel=c)) + b"\n" for i, c in enumerate("ab")))
-    wait_until(lambda: run_query(owner, "SELECT count() FROM events").scalar() == 2, 30, "loader to load the segment")
+    """The owner loads the stream job's committed ``events`` output (what the job deduplicated)."""
+    publish_job_events(owner, "part-0-0", [record(f"e{i}", channel=c) for i, c in enumerate("ab")])
+    wait_until(lambda: run_query(owner, "SELECT count() FROM events").scalar() == 2, 30, "loader to load the part file")
     result = run_query(owner, "SELECT channel, count() AS n FROM events GROUP BY channel ORDER BY channel")
     assert result.columns == ["channel", "n"]
     assert result.rows == [("a", 1), ("b", 1)]
@@ -65,23 +47,6 @@ def test_a_second_opener_gets_a_clear_message(owner: Settings) -> None:
     assert "Traceback" not in out.stderr
 
 
-def test_owner_endpoint_is_read_only(owner: Settings) -> None:
-    info = live_owner(owner)
-    assert info is not None
-    url = f"http://{info['host']}:{info['port']}/query"
-    for statement in (
-        "DROP TABLE events_raw",
-        "INSERT INTO loaded_files VALUES ('x','y',1,0,now())",
-        "SELECT 1; DROP TABLE events_raw",
-    ):
-        response = requests.post(url, data=statement, timeout=10)
-        assert response.status_code == 403, statement
-        assert "error" in response.json()
-    assert run_query(owner, "SELECT count() FROM events_raw").scalar() == 0
-    with pytest.raises(WarehouseError, match=r"(?i)unknown|doesn't exist|does not exist"):
-        run_query(owner, "SELECT * FROM no_such_table")
-
-
 def test_cli_sql_prints_through_the_owner(owner: Settings) -> None:
     out = subprocess.run(
         [sys.executable, "-m", "touchstream", "sql", "SELECT 1 + 1 AS two", "--json"],
@@ -94,14 +59,64 @@ def test_cli_sql_prints_through_the_owner(owner: Settings) -> None:
     assert orjson.loads(out.stdout) == [{"two": 2}]
 
 
-@pytest.mark.parametrize(
-    "sql", ["SELECT 1", "  with x as (select 1) select * from x;", "SHOW TABLES", "-- note\nDESCRIBE events"]
-)
-def test_read_statements_pass(sql: str) -> None:
-    assert check_read_only(sql)
+def test_parameters_travel_through_the_owner(owner: Settings) -> None:
+    hostile = "'; DROP TABLE events_store; --\\ \n ü"
+    result = run_query(
+        owner,
+        "SELECT {s:String} AS s, {d:Date} AS d, {xs:Array(UInt8)} AS xs",
+        {"s": hostile, "d": dt.date(2024, 1, 2), "xs": [1, 2]},
+    )
+    assert result.rows == [(hostile, dt.date(2024, 1, 2), [1, 2])]
+    with pytest.raises(BadParameters, match="has no value"):
+        run_query(owner, "SELECT {s:String}")
+    assert run_query(owner, "SELECT count() FROM events_store").scalar() == 0
 
 
-@pytest.mark.parametrize("sql", ["", "ALTER TABLE events_raw DELETE WHERE 1", "OPTIMIZE TABLE x", "SELECT 1; SELECT 2"])
-def test_other_statements_are_refused(sql: str) -> None:
-    with pytest.raises(NotReadOnly):
-        check_read_only(sql)
+def sql_command(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "touchstream", "sql", *args],
+        env={**os.environ, **settings.to_env(), "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_cli_sql_prints_markup_as_text(owner: Settings) -> None:
+    out = sql_command(owner, "SELECT '[/x]' AS user_id, '[bold]b[/bold]' AS `[/y]`, '[red' AS z")
+    assert out.returncode == 0, out.stderr
+    for text in ("[/x]", "[bold]b[/bold]", "[/y]", "[red"):
+        assert text in out.stdout
+    refused = sql_command(owner, "SELECT [/x] FROM [bold]")
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("error:")
+    assert "Traceback" not in refused.stderr
+
+
+@pytest.mark.parametrize("where", ["owner", "directory", "server"])
+def test_cli_sql_is_read_only_everywhere(where: str, tmp_path, request: pytest.FixtureRequest) -> None:
+    """With an owner, without one (the CLI opens the directory itself), and on a server."""
+    if where == "owner":
+        settings = request.getfixturevalue("owner")
+    elif where == "directory":
+        settings = load_settings(env={}, home=tmp_path / "home")
+    else:
+        url = f"clickhouse://{request.getfixturevalue('clickhouse_server')}/t_cli"
+        settings = load_settings(env={}, home=tmp_path / "home", warehouse_url=url)
+        with connect(url) as server:
+            migrate(server)
+    assert sql_command(settings, "SELECT 1 AS one", "--json").stdout.strip().startswith("[")
+    for statement in (
+        "-- x\rSELECT 1\nDROP TABLE events_store",
+        "SELECT count() FROM file('/etc/passwd', 'TSV', 'x String')",
+    ):
+        out = sql_command(settings, "--", statement)
+        assert out.returncode == 1
+        assert "read-only" in out.stderr
+        assert "root:" not in out.stdout + out.stderr
+    still = sql_command(
+        settings,
+        "SELECT count() AS n FROM system.tables WHERE database = currentDatabase() AND name = 'events_store'",
+        "--json",
+    )
+    assert orjson.loads(still.stdout) == [{"n": 1}]

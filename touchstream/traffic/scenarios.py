@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -28,6 +26,7 @@ import requests
 
 from core.clock import now_ms
 from core.config import Settings
+from core.credentials import backend_key
 from touchstream.traffic.send import USER_AGENTS
 
 logger = logging.getLogger(__name__)
@@ -86,22 +85,6 @@ def pick_users(events: Iterable[dict[str, Any]]) -> dict[str, str]:
     return picks
 
 
-def read_events(path: Path) -> Iterable[dict[str, Any]]:
-    with Path(path).open("rb") as handle:
-        for line in handle:
-            if line.strip():
-                yield orjson.loads(line)
-
-
-def backend_key(settings: Settings) -> str | None:
-    """The operator back end's credential for business events (docs/collector.md), if one exists."""
-    key = os.environ.get("TOUCHSTREAM_BACKEND_KEY")
-    path = settings.home / "backend.key"
-    if not key and path.exists():
-        key = path.read_text(encoding="utf-8").strip()
-    return key or None
-
-
 def _event(user: str, name: str, props: dict[str, Any], at: int, seq: str) -> dict[str, Any]:
     return {
         "event_id": f"demo-{name}-{user}-{at}-{seq}",
@@ -114,10 +97,11 @@ def _event(user: str, name: str, props: dict[str, Any], at: int, seq: str) -> di
 
 
 def post(settings: Settings, events: list[dict[str, Any]]) -> None:
-    headers = {"Content-Type": "application/json", "User-Agent": USER_AGENTS["app"]}
-    key = backend_key(settings)
-    if key:
-        headers["Authorization"] = f"Bearer {key}"
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENTS["app"],
+        "Authorization": f"Bearer {backend_key(settings)}",
+    }
     response = requests.post(
         f"{settings.collector_url}/v1/collect", data=orjson.dumps(events), headers=headers, timeout=30
     )
@@ -147,11 +131,13 @@ class ScenarioResult:
         return any(c.startswith(self.scenario) for c in mine)
 
 
-def run_scenarios(settings: Settings, traffic: Path, timeout: float = 180.0) -> list[ScenarioResult]:
+def run_scenarios(
+    settings: Settings, world_events: Iterable[dict[str, Any]], timeout: float = 180.0
+) -> list[ScenarioResult]:
     """Post the scenario events, wait until the profiles show them, ask the service per user."""
     from tagging.profiles import open_store
 
-    picks = pick_users(read_events(traffic))
+    picks = pick_users(world_events)
     now = now_ms()
     today = dt.datetime.fromtimestamp(now / 1000, dt.UTC).date()
     posted = {s.name: _event(picks[s.name], s.event, s.props(today), now, "0") for s in SCENARIOS}

@@ -1,0 +1,1 @@
+"""Operators' analytics over the warehouse: definitions compiled to SQL, run, and shaped for the CLI and UI."""
