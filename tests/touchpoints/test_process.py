@@ -97,12 +97,11 @@ def test_redis_stopped_frozen_and_restarted(tmp_path: Path) -> None:
                 assert response.status_code == 200, response.text
                 return response.json(), time.perf_counter() - started
 
-            healthy, _ = answer()
-            assert healthy["degraded"] is False and "arrears_pay_now" in campaigns(healthy)
-
             def recovered() -> bool:
                 got = answer()[0]
                 return got["degraded"] is False and "arrears_pay_now" in campaigns(got)
+
+            wait_until(recovered, 20, "a healthy answer")  # a busy machine may time out the first ones
 
             def degraded_within_budget() -> None:
                 for _ in range(20):
