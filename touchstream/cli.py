@@ -106,6 +106,7 @@ def touchpoints(
     ] = None,
 ) -> None:
     """Run the touchpoint decision service (GET /v1/touchpoints; admin API under /v1/admin/)."""
+    from core.credentials import CredentialError
     from touchpoints.definitions import DefinitionError
     from touchpoints.serve import run_touchpoints
 
@@ -114,8 +115,8 @@ def touchpoints(
     )
     try:
         run_touchpoints(s, s.host, s.touchpoints_port, s.touchpoints_workers, s.touchpoints_threads)
-    except DefinitionError as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
+    except (DefinitionError, CredentialError) as exc:
+        err_console.print(error_line(exc))
         raise typer.Exit(2) from None
 
 
