@@ -31,7 +31,6 @@ DERIVED_FIELDS: dict[str, ValueType] = {
     "broadband_days_left": "number",  # broadband_expires_on minus today (service time zone); negative: expired
     "days_since_active": "number",  # today minus last_active_day
 }
-AUDIENCE_TAG_PREFIX = "audience:"  # operators' audiences (funnel drop-offs) are tags too
 
 
 def minutes_since_field(event: str) -> str:

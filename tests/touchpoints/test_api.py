@@ -20,6 +20,7 @@ from core.config import Settings
 from core.contract import EventValidator, default_catalogue
 from core.contract.validate import ENVELOPE_FIELDS
 from ingest.segments import read_segments
+from tagging.profiles.audiences import write_audience
 from tagging.profiles.contacts import ContactKeys, Counters, periods
 from tests.touchpoints.builders import campaign_dict, run_concurrently
 from tests.touchpoints.conftest import ADMIN, Profiles, service_settings
@@ -204,6 +205,9 @@ def test_audience_tags_expire_and_operator_audiences_are_tags(
     assert campaigns_shown(ask(client, "in", ["login_popup"])) == {"dropoff"}
     assert campaigns_shown(ask(client, "expired", ["login_popup"])) == set()
     assert campaigns_shown(ask(client, "bought", ["login_popup"])) == set()
+    # an audience saved from a funnel's drop-offs (analytics) is the same kind of tag
+    write_audience(profiles.store, "bb_dropoff", ["saved-1", "saved-2"], now, now + 3_600_000)
+    assert campaigns_shown(ask(client, "saved-2", ["login_popup"])) == {"dropoff"}
 
 
 def test_quiet_hours_follow_the_users_time_zone(client: FlaskClient) -> None:

@@ -20,8 +20,9 @@ from pydantic import ValidationError
 
 from core.contract import Catalogue, default_catalogue
 from tagging.catalogue import TagCatalogue, default_tag_catalogue
+from tagging.profiles.audiences import AUDIENCE_TAG_PREFIX  # operators' audiences (funnel drop-offs)
 from touchpoints.audience import AudienceError, Identifiers, Predicate, compile_audience
-from touchpoints.facts import AUDIENCE_TAG_PREFIX, field_types
+from touchpoints.facts import field_types
 from touchpoints.model import Campaign, KnowledgeBase, SlotSettings
 
 DEFINITIONS_DIR = Path(__file__).parent
