@@ -17,8 +17,10 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
+from core.clock import parse_day
 from core.config import Settings, load_settings
 from tagging.diff import DEFAULT_MAX_REMOVED_SHARE
+from touchstream.metrics_cli import metrics_app
 from touchstream.render import error_line, result_table
 
 if TYPE_CHECKING:
@@ -30,6 +32,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+app.add_typer(metrics_app, name="metrics")
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
 
@@ -134,6 +137,7 @@ def warehouse(
 ) -> None:
     """Own the warehouse: apply migrations, run the loader, serve read-only queries on loopback."""
     from analytics.audiences import audience_source
+    from analytics.metrics.collector_log import collector_log_source
     from flink_jobs.outputs import warehouse_sources
     from warehouse.base import WarehouseError
     from warehouse.owner import serve
@@ -141,7 +145,8 @@ def warehouse(
 
     s = _settings(ctx).with_overrides(warehouse_port=port)
     try:
-        serve(s, [quarantine_source(s), *warehouse_sources(s), audience_source(s)], port=s.warehouse_port)
+        sources = [quarantine_source(s), collector_log_source(s), *warehouse_sources(s), audience_source(s)]
+        serve(s, sources, port=s.warehouse_port)
     except WarehouseError as exc:
         err_console.print(error_line(exc))
         raise typer.Exit(1) from None
@@ -572,8 +577,8 @@ def report_touchpoints(
 
     try:
         params = load_parameters(params_file) if params_file else default_parameters()
-        end = dt.date.fromisoformat(date_to) if date_to else dt.datetime.now(dt.UTC).date()
-        start = dt.date.fromisoformat(date_from) if date_from else end - dt.timedelta(days=29)
+        end = parse_day(date_to) if date_to else dt.datetime.now(dt.UTC).date()
+        start = parse_day(date_from) if date_from else end - dt.timedelta(days=29)
         period_range = DateRange(start=start, end=end)
         report = touchpoint_report(
             _settings(ctx), view, period_range, grain, by or (), campaign or None, product, params
@@ -599,9 +604,9 @@ def report_touchpoints(
 
 def _parse_day_ms(day: str) -> int:
     try:
-        d = dt.date.fromisoformat(day)
-    except ValueError:
-        raise typer.BadParameter(f"{day!r} is not a date YYYY-MM-DD") from None
+        d = parse_day(day)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
     return _day_ms(d)
 
 
@@ -617,7 +622,7 @@ def _parse_date(text: str | None) -> dt.date | None:
     if text is None:
         return None
     try:
-        return dt.date.fromisoformat(text)
+        return parse_day(text)
     except ValueError:
         raise FunnelInputError("bad_date", f"{text[:40]!r} is not a date YYYY-MM-DD") from None
 
