@@ -1,4 +1,5 @@
-"""The back end's credential: one bearer key that business and service events must carry.
+"""Credentials kept as files: the back end's bearer key (business and service events must
+carry it) and the touchpoint admin token.
 
 ``TOUCHSTREAM_BACKEND_KEY`` wins when set. Otherwise whoever needs the key first (the
 collector, ``touchstream send``, the demo, the touchpoint service) generates it under
@@ -29,9 +30,14 @@ class CredentialError(RuntimeError):
 
 def backend_key(settings: Settings) -> str:
     """The back end's bearer key: from the settings, else read or created at ``settings.backend_key_file``."""
-    if settings.backend_key:
-        return settings.backend_key
-    path = settings.backend_key_file
+    return secret(settings.backend_key, settings.backend_key_file)
+
+
+def secret(configured: str | None, path: Path) -> str:
+    """``configured`` when set, else the secret stored at ``path`` (created there, 0600, on first
+    use): the back-end key, the touchpoint admin token."""
+    if configured:
+        return configured
     if not path.exists():
         _create(path)
     return _read(path)
@@ -48,7 +54,7 @@ def _create(path: Path) -> None:
         os.close(fd)
     try:
         os.link(temporary, path)  # fails if another process got there first: then theirs is the key
-        logger.info("generated the back-end key at %s", path)
+        logger.info("generated a secret at %s (mode 0600)", path)
     except FileExistsError:
         pass
     finally:

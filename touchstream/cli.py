@@ -106,6 +106,31 @@ def collector(
 
 
 @app.command()
+def touchpoints(
+    ctx: typer.Context,
+    port: Annotated[int | None, typer.Option(help="Listen port [env TOUCHSTREAM_TOUCHPOINTS_PORT].")] = None,
+    host: Annotated[str | None, typer.Option(help="Listen address [env TOUCHSTREAM_HOST].")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes [env TOUCHSTREAM_TOUCHPOINTS_WORKERS].")] = None,
+    threads: Annotated[
+        int | None, typer.Option(help="Threads per worker [env TOUCHSTREAM_TOUCHPOINTS_THREADS].")
+    ] = None,
+) -> None:
+    """Run the touchpoint decision service (GET /v1/touchpoints; admin API under /v1/admin/)."""
+    from core.credentials import CredentialError
+    from touchpoints.definitions import DefinitionError
+    from touchpoints.serve import run_touchpoints
+
+    s = _settings(ctx).with_overrides(
+        touchpoints_port=port, host=host, touchpoints_workers=workers, touchpoints_threads=threads
+    )
+    try:
+        run_touchpoints(s, s.host, s.touchpoints_port, s.touchpoints_workers, s.touchpoints_threads)
+    except (DefinitionError, CredentialError) as exc:
+        err_console.print(error_line(exc))
+        raise typer.Exit(2) from None
+
+
+@app.command()
 def warehouse(
     ctx: typer.Context,
     port: Annotated[int | None, typer.Option(help="Query endpoint port [env TOUCHSTREAM_WAREHOUSE_PORT].")] = None,

@@ -14,15 +14,17 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import requests
 from rich.console import Console
+from rich.text import Text
 
 from core.config import Settings
 from core.processes import stop_process_group, wait_until
-from touchstream.render import result_table
+from touchstream.render import error_line, result_table
 from touchstream.traffic.live import LiveReplay
 
 logger = logging.getLogger(__name__)
@@ -78,6 +80,7 @@ def stack_services(settings: Settings) -> list[Service]:
         Service("warehouse", ["warehouse"], ready=settings.warehouse_owner_file.exists),
         Service("pipeline", ["pipeline"], ready=settings.pipeline_running_file.exists, stop_timeout=90),
         Service("collector", ["collector"], ready=_http_ok(f"{settings.collector_url}/healthz")),
+        Service("touchpoints", ["touchpoints"], ready=_http_ok(f"{settings.touchpoints_url}/healthz")),
     ]
 
 
@@ -153,9 +156,28 @@ def _run_demo(settings: Settings, *, users: int, days: int, seed: int) -> LiveRe
     _print_summary(settings)
     _print_tagged_user(settings)
     console.print("sending today's traffic live, as it happens")
-    return LiveReplay(
+    live = LiveReplay(
         live_events(world, settings, history.until_ms), settings.collector_url, backend_key(settings)
     ).start()
+    _print_scenarios(settings, live_events(world, settings, -1))
+    return live
+
+
+def _print_scenarios(settings: Settings, world_events: Iterable[dict[str, Any]]) -> None:
+    """Make every touchpoint scenario live for one generated user each and show the answers."""
+    from touchstream.traffic.scenarios import run_scenarios
+
+    console.print("touchpoint scenarios: posting fresh back-end events for one generated user each …")
+    try:
+        results = run_scenarios(settings, world_events)
+    except Exception as exc:  # the stack keeps running without the showcase
+        logger.exception("touchpoint scenarios failed")
+        console.print(error_line(f"touchpoint scenarios failed: {exc}"))
+        return
+    rows = [(r.scenario, r.user, ", ".join(r.campaigns) or "-", "yes" if r.ok else "NO") for r in results]
+    console.print(result_table(("scenario", "user", "campaigns shown (app page)", "ok"), rows, "touchpoint decisions"))
+    for r in results:
+        console.print(Text(f"curl -s '{r.url}'"), soft_wrap=True)
 
 
 def _wait_loaded(settings: Settings, expected: int, timeout: float = 600.0) -> None:

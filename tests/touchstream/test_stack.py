@@ -19,7 +19,13 @@ pytestmark = pytest.mark.integration
 
 
 def test_demo_stack_answers_sql_while_running(tmp_path: Path) -> None:
-    settings = load_settings(env={}, home=tmp_path / "home", collector_port=free_port(), warehouse_port=free_port())
+    settings = load_settings(
+        env={},
+        home=tmp_path / "home",
+        collector_port=free_port(),
+        warehouse_port=free_port(),
+        touchpoints_port=free_port(),
+    )
     env = {**os.environ, **settings.to_env()}
     log = tmp_path / "run.log"
     with log.open("wb") as out:
@@ -33,6 +39,12 @@ def test_demo_stack_answers_sql_while_running(tmp_path: Path) -> None:
     try:
         wait_until(lambda: b"running; Ctrl-C" in log.read_bytes() or stack.poll() is not None, 400, "demo to load")
         assert stack.poll() is None, log.read_text()
+        # every touchpoint scenario reached its generated user, and the outsider saw none
+        output = log.read_text()
+        assert "touchpoint decisions" in output, output[-3000:]
+        for scenario in ("data_threshold", "topup", "arrears", "low_balance", "broadband_expiry", "unsubscribe"):
+            assert f"readme-{scenario}" in output
+        assert "│ NO │" not in output and output.count("│ yes │") == 7, output[-3000:]
         out = subprocess.run(
             [
                 sys.executable,
@@ -86,4 +98,5 @@ def test_demo_stack_answers_sql_while_running(tmp_path: Path) -> None:
         os.killpg(stack.pid, signal.SIGTERM)
         stack.wait(150)
     assert not port_open(settings.collector_port)
+    assert not port_open(settings.touchpoints_port)
     assert not settings.warehouse_owner_file.exists()
