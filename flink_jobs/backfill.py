@@ -88,6 +88,8 @@ def run_backfill(
         raise ValueError("backfill needs at least one file")
     say = phase or (lambda text: logger.info("%s", text))
     options = options or JobOptions()
+    if options.contacts_timezone is None:
+        options = options.with_(contacts_timezone=settings.touchpoints_timezone)
     if options.horizon_ms is None:
         options = options.with_(horizon_ms=now_ms())
     paths = JobPaths.of(settings)
