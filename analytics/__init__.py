@@ -1,1 +1,1 @@
-"""Operator analytics over the warehouse: funnels, behaviour metrics, touchpoint results."""
+"""Operators' analytics over the warehouse: definitions compiled to SQL, run, and shaped for the CLI and UI."""

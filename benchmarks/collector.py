@@ -50,7 +50,7 @@ def serve_bare(port: int, workers: int, threads: int) -> None:
     """A Flask endpoint that only parses the body: the ceiling the collector is compared with."""
     from flask import Flask, Response, request
 
-    from ingest.serve import _Gunicorn
+    from core.serving import GunicornApplication
 
     def make_app() -> Flask:
         app = Flask("bare")
@@ -62,7 +62,7 @@ def serve_bare(port: int, workers: int, threads: int) -> None:
 
         return app
 
-    _Gunicorn(
+    GunicornApplication(
         {
             "bind": f"127.0.0.1:{port}",
             "workers": workers,

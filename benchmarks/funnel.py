@@ -42,6 +42,7 @@ from core.contract import default_catalogue
 from touchstream.traffic.world import default_world
 from warehouse import Warehouse, connect
 from warehouse.migrations import migrate
+from warehouse.sources import EVENTS_TABLE
 
 FUNNEL = "handset_order"
 SESSION_EVENTS = 20
@@ -50,8 +51,8 @@ DAYS = 7
 START_S = 1_788_000_000
 CHUNK_ROWS = 2_000_000
 COLUMNS = (
-    "event_id, user_id, channel, event, ts, ts_ms, received_at, received_ms, session_id, page, "
-    "prop_keys, prop_values, ip, ua_browser, ua_os, ua_device"
+    "event_id, user_id, channel, event, ts, ts_ms, client_ts_ms, received_at, received_ms, session_id, page, "
+    "prop_keys, prop_values, ip, ua_browser, ua_os, ua_device, late, source_file"
 )
 
 
@@ -79,16 +80,17 @@ def synthesis_sql(first: int, rows: int, users: int) -> str:
     mix = world.channels.home_mix
     app, web = mix["app"], mix["web"]
     return f"""
-INSERT INTO events_raw ({COLUMNS})
+INSERT INTO {EVENTS_TABLE} ({COLUMNS})
 SELECT
     concat('b', toString(n)) AS event_id, user_id, channel, event,
-    toDateTime(intDiv(ts_ms, 1000)) AS ts, ts_ms, toDateTime(intDiv(ts_ms, 1000)) AS received_at,
+    toDateTime(intDiv(ts_ms, 1000)) AS ts, ts_ms, ts_ms AS client_ts_ms, toDateTime(intDiv(ts_ms, 1000)) AS received_at,
     ts_ms + 50 AS received_ms, concat('s', toString(s)) AS session_id, '/' AS page,
     multiIf(is_step, ['flow', 'step', 'business'], is_order, ['business', 'product', 'flow', 'amount'],
             ['business']) AS prop_keys,
     multiIf(is_step, [flow, toString(pos - {FLOW_START} + 1), business],
             is_order, [business, 'p1', flow, '100'], [business]) AS prop_values,
-    '127.0.0.1' AS ip, 'Chrome' AS ua_browser, 'Android' AS ua_os, 'phone' AS ua_device
+    '127.0.0.1' AS ip, 'Chrome' AS ua_browser, 'Android' AS ua_os, 'phone' AS ua_device, 0 AS late,
+    'benchmark' AS source_file
 FROM (
     SELECT
         number AS n, intDiv(number, {SESSION_EVENTS}) AS s, number % {SESSION_EVENTS} AS pos,
@@ -164,8 +166,13 @@ def load(wh: Warehouse, events: int, users: int) -> float:
     started = time.perf_counter()
     for first in range(0, events, CHUNK_ROWS):
         wh.execute(synthesis_sql(first, min(CHUNK_ROWS, events - first), users))
-    wh.execute("OPTIMIZE TABLE events_raw FINAL")
-    wh.execute("CREATE TABLE events_plain ENGINE = MergeTree ORDER BY (user_id, ts) AS SELECT * FROM events")
+    wh.execute(f"OPTIMIZE TABLE {EVENTS_TABLE} FINAL")
+    # the same layout as events_store (sql/schema/0106_events_store.sql), so that (a) and (b)
+    # differ only by the query, not by how the rows are sorted
+    wh.execute(
+        "CREATE TABLE events_plain ENGINE = MergeTree PARTITION BY toYYYYMM(ts) "
+        "ORDER BY (toDate(ts), event, user_id, ts) AS SELECT * FROM events"
+    )
     return time.perf_counter() - started
 
 

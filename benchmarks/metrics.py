@@ -190,9 +190,9 @@ def raw_catalogue(catalogue: MetricCatalogue) -> tuple[MetricCatalogue, list[str
 def page(name: str, wh: Warehouse, catalogue: MetricCatalogue, start: Any, end: Any) -> tuple[float, Any]:
     """One metric page: the daily series and, where it can be split by channel, the comparison."""
     began = time.perf_counter()
-    series = metric_series(name, "day", None, start, end, run=wh.query, catalogue=catalogue)
+    series = metric_series(name, "day", None, start, end, target=wh, catalogue=catalogue)
     if "channel" in catalogue.get(name).dimensions:
-        compare_channels(name, "day", start, end, run=wh.query, catalogue=catalogue)
+        compare_channels(name, "day", start, end, target=wh, catalogue=catalogue)
     return time.perf_counter() - began, [p.value for p in series.lines[0].points] if series.lines else []
 
 
@@ -204,7 +204,7 @@ def best_query_s(name: str, wh: Warehouse, catalogue: MetricCatalogue, start: An
     times = []
     for _ in range(5):
         began = time.perf_counter()
-        metric_series(name, "day", None, start, end, run=wh.query, catalogue=catalogue)
+        metric_series(name, "day", None, start, end, target=wh, catalogue=catalogue)
         times.append(time.perf_counter() - began)
     return round(min(times), 3)
 

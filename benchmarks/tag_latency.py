@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.memory import PeakRss  # noqa: E402
 from core.config import load_settings  # noqa: E402
 from core.processes import free_port, port_open, stop_process_group, wait_until  # noqa: E402
+from flink_jobs.options import JobOptions  # noqa: E402
 from tagging.profiles import ensure_embedded, stop_embedded  # noqa: E402
 from tagging.profiles.keys import DEFAULT_PREFIX, tags_key  # noqa: E402
 
@@ -60,22 +61,19 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=5000)
     parser.add_argument("--seconds", type=float, default=40.0, help="how long probes are sent")
     parser.add_argument("--warmup", type=float, default=10.0, help="plain traffic before the first probe")
-    parser.add_argument("--lateness-ms", type=int, default=10_000)
+    parser.add_argument("--lateness-ms", type=int, default=None, help="default: the job's own (JobOptions)")
     parser.add_argument("--batch", type=int, default=50)
-    parser.add_argument("--tag-batch-ms", type=int, default=200, help="the tag step's event-time window")
+    parser.add_argument("--tag-batch-ms", type=int, default=None, help="the tag step's window; default: the job's")
     parser.add_argument("--keep", type=Path, help="keep the home (logs, outputs) here instead of a temporary one")
     args = parser.parse_args()
     with contextlib.ExitStack() as stack:
         home = args.keep or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ts-latency-")))
         settings = load_settings(env={}, home=home, collector_port=free_port())
-        env = {
-            **os.environ,
-            **settings.to_env(),
-            "TOUCHSTREAM_FLINK_LATENESS_MS": str(args.lateness_ms),
-            "TOUCHSTREAM_FLINK_MONITOR_INTERVAL_MS": "200",
-            "TOUCHSTREAM_FLINK_FLUSH_INTERVAL_MS": "50",
-            "TOUCHSTREAM_FLINK_TAG_BATCH_MS": str(args.tag_batch_ms),
-        }
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith("TOUCHSTREAM_")}, **settings.to_env()}
+        for name, value in (("LATENESS_MS", args.lateness_ms), ("TAG_BATCH_MS", args.tag_batch_ms)):
+            if value is not None:  # otherwise the job's defaults: what a user gets
+                env[f"TOUCHSTREAM_FLINK_{name}"] = str(value)
+        options = JobOptions.load(env)
         client = redis.Redis(unix_socket_path=str(ensure_embedded(settings)))
         pipeline = subprocess.Popen(
             [sys.executable, "-m", "touchstream", "pipeline"],
@@ -85,7 +83,7 @@ def main() -> None:
             stderr=subprocess.DEVNULL,
         )
         collector = subprocess.Popen(
-            [sys.executable, "-m", "touchstream", "collector", "--roll-seconds", "0.2"],
+            [sys.executable, "-m", "touchstream", "collector"],
             env=env,
             start_new_session=True,
             stdout=subprocess.DEVNULL,
@@ -127,6 +125,7 @@ def main() -> None:
                                     "channel": "app",
                                     "event": "order_success",
                                     "ts": now_ms,
+                                    "sent_at": now_ms,
                                     "props": {"business": "plan", "product": "5g-199", "amount": 199},
                                 }
                             )
@@ -138,6 +137,7 @@ def main() -> None:
                                     "channel": "web",
                                     "event": "page_view",
                                     "ts": now_ms - i,
+                                    "sent_at": now_ms,
                                     "props": {"business": "data_pack"},
                                 }
                             )
@@ -156,7 +156,7 @@ def main() -> None:
 
             feeder = threading.Thread(target=feed)
             feeder.start()
-            watch_until = probe_until + args.lateness_ms / 1000 + 30
+            watch_until = probe_until + options.lateness_ms / 1000 + 30
             while time.monotonic() < watch_until:
                 pending = [p for p in accepted_at if p not in seen_at]
                 if not pending and time.monotonic() > probe_until:
@@ -187,8 +187,8 @@ def main() -> None:
                     "rate_achieved": round(sent[0] / args.seconds, 1),
                     "seconds": args.seconds,
                     "warmup_s": args.warmup,
-                    "lateness_ms": args.lateness_ms,
-                    "tag_batch_ms": args.tag_batch_ms,
+                    "lateness_ms": options.lateness_ms,
+                    "tag_batch_ms": options.tag_batch_ms,
                     "probes": len(accepted_at),
                     "probes_seen": len(seen_at),
                     "p50_ms": round(float(np.percentile(latencies, 50)), 1) if len(latencies) else None,

@@ -128,7 +128,19 @@ class Settings(EnvironmentSettings):
     # (core.credentials.backend_key). Kept out of repr so it never lands in a log line.
     backend_key: str | None = Field(default=None, repr=False)
 
-    @field_validator("backend_key")
+    # touchpoint decision service (docs/touchpoints.md)
+    touchpoints_admin_token: str | None = Field(default=None, repr=False)  # None: <home>/touchpoints.admin.token
+    touchpoints_definitions: Path | None = None  # None: the shipped touchpoints/definitions
+    touchpoints_timezone: str = "Asia/Shanghai"  # calendar of caps, quiet hours unless the request names a tz
+    touchpoints_redis_timeout_ms: int = Field(default=100, ge=1)  # per Redis call; a slow Redis means degraded
+    touchpoints_budget_ms: int = Field(default=250, ge=5)  # a decision gives up on Redis after this long
+    touchpoints_breaker_failures: int = Field(default=5, ge=1)  # consecutive Redis failures that open the breaker
+    touchpoints_breaker_reset_ms: int = Field(default=1000, ge=10)  # open breaker: try Redis again after this
+    touchpoints_marketing_cap_month: int = Field(default=15, ge=0)  # marketing contacts per user and month
+    touchpoints_workers: int = Field(default=2, ge=1)
+    touchpoints_threads: int = Field(default=4, ge=1)
+
+    @field_validator("backend_key", "touchpoints_admin_token")
     @classmethod
     def _key_is_usable(cls, key: str | None) -> str | None:
         if key is not None and not BACKEND_KEY_PATTERN.fullmatch(key):
@@ -149,6 +161,15 @@ class Settings(EnvironmentSettings):
             raise ValueError("must be 12-256 characters without control characters")
         return password
 
+    @field_validator("touchpoints_timezone")
+    @classmethod
+    def _known_timezone(cls, name: str) -> str:
+        from zoneinfo import available_timezones
+
+        if name not in available_timezones():
+            raise ValueError(f"{name!r} is not an IANA time zone (e.g. Asia/Shanghai)")
+        return name
+
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:
         home = self.home.resolve()
@@ -157,6 +178,8 @@ class Settings(EnvironmentSettings):
             object.__setattr__(self, "warehouse_url", f"chdb://{home / 'warehouse'}")
         object.__setattr__(self, "event_log", Path(self.event_log or home / "events").resolve())
         object.__setattr__(self, "quarantine_log", Path(self.quarantine_log or home / "quarantine").resolve())
+        if self.touchpoints_definitions is not None:
+            object.__setattr__(self, "touchpoints_definitions", self.touchpoints_definitions.resolve())
         return self
 
     def with_overrides(self, **overrides: object) -> Settings:
@@ -218,6 +241,15 @@ class Settings(EnvironmentSettings):
     @property
     def collector_url(self) -> str:
         return f"http://{self.host}:{self.collector_port}"
+
+    @property
+    def touchpoints_url(self) -> str:
+        return f"http://{self.host}:{self.touchpoints_port}"
+
+    @property
+    def touchpoints_admin_token_file(self) -> Path:
+        """Where the admin token is generated (mode 0600) when none is configured."""
+        return self.home / "touchpoints.admin.token"
 
 
 def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:

@@ -1,11 +1,11 @@
-"""Generated credentials: the back end's bearer key and the operator UI's password.
+"""Credentials kept as files: the back end's bearer key (business and service events must
+carry it), the touchpoint admin token and the operator UI's password.
 
-Each comes from its setting when set (``TOUCHSTREAM_BACKEND_KEY``, ``TOUCHSTREAM_UI_PASSWORD``).
-Otherwise whoever needs it first generates it under ``$TOUCHSTREAM_HOME`` (``backend.key``:
-the collector, ``touchstream send``, the demo, the touchpoint service; ``ui.password``:
-``touchstream ui``): written to a private temporary file (mode 0600) and hard-linked into
-place, so a reader never sees a half-written secret and two processes racing to create it
-end up agreeing on the first one linked.
+``TOUCHSTREAM_BACKEND_KEY`` wins when set. Otherwise whoever needs the key first (the
+collector, ``touchstream send``, the demo, the touchpoint service) generates it under
+``$TOUCHSTREAM_HOME/backend.key``: written to a private temporary file (mode 0600) and
+hard-linked into place, so a reader never sees a half-written key and two processes racing
+to create it end up agreeing on the first one linked.
 """
 
 from __future__ import annotations
@@ -13,12 +13,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import re
 import secrets
 import stat
 from pathlib import Path
 
-from core.config import BACKEND_KEY_PATTERN, UI_PASSWORD_PATTERN, Settings
+from core.config import BACKEND_KEY_PATTERN, Settings
 
 logger = logging.getLogger(__name__)
 
@@ -31,23 +30,22 @@ class CredentialError(RuntimeError):
 
 def backend_key(settings: Settings) -> str:
     """The back end's bearer key: from the settings, else read or created at ``settings.backend_key_file``."""
-    if settings.backend_key:
-        return settings.backend_key
-    return ensure_secret_file(settings.backend_key_file, BACKEND_KEY_PATTERN, "key")
+    return secret(settings.backend_key, settings.backend_key_file)
 
 
 def ui_password(settings: Settings) -> str:
-    """The operator's UI password: from the settings, else read or created at ``settings.ui_password_file``."""
-    if settings.ui_password:
-        return settings.ui_password
-    return ensure_secret_file(settings.ui_password_file, UI_PASSWORD_PATTERN, "password")
+    """The operator UI's password: ``TOUCHSTREAM_UI_PASSWORD``, else generated at ``settings.ui_password_file``."""
+    return secret(settings.ui_password, settings.ui_password_file)
 
 
-def ensure_secret_file(path: Path, pattern: re.Pattern[str], what: str) -> str:
-    """The secret in ``path`` (created first if missing), refusing a file others can read or a bad value."""
+def secret(configured: str | None, path: Path) -> str:
+    """``configured`` when set, else the secret stored at ``path`` (created there, 0600, on first
+    use): the back-end key, the touchpoint admin token, the UI password."""
+    if configured:
+        return configured
     if not path.exists():
         _create(path)
-    return _read(path, pattern, what)
+    return _read(path)
 
 
 def _create(path: Path) -> None:
@@ -61,7 +59,7 @@ def _create(path: Path) -> None:
         os.close(fd)
     try:
         os.link(temporary, path)  # fails if another process got there first: then theirs is the key
-        logger.info("generated a secret at %s", path)
+        logger.info("generated a secret at %s (mode 0600)", path)
     except FileExistsError:
         pass
     finally:
@@ -69,11 +67,11 @@ def _create(path: Path) -> None:
             os.unlink(temporary)
 
 
-def _read(path: Path, pattern: re.Pattern[str], what: str) -> str:
+def _read(path: Path) -> str:
     mode = path.stat().st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise CredentialError(f"{path} is readable by others (mode {mode & 0o777:o}); chmod 600 it")
-    secret = path.read_text(encoding="utf-8", errors="replace").strip()
-    if not pattern.fullmatch(secret):
-        raise CredentialError(f"{path} holds no usable {what}; delete it to regenerate")
-    return secret
+    key = path.read_text(encoding="ascii", errors="replace").strip()
+    if not BACKEND_KEY_PATTERN.fullmatch(key):
+        raise CredentialError(f"{path} holds no usable key (24-256 visible ASCII characters); delete it to regenerate")
+    return key

@@ -5,10 +5,16 @@ with or without a running stack: if a warehouse owner is alive it loads the new 
 itself (and this waits for it), otherwise the backfill opens the warehouse and loads them.
 An embedded Redis it had to start is stopped again. The report counts what happened to the
 input: lines read, rejected, late, duplicates, tag changes, users.
+
+The events table has no FINAL to hide a second copy, so a file is backfilled into a home once:
+a ledger (``flink/backfilled.txt``: SHA-256 of the content) makes running the same backfill
+again skip what was done. Events the live job also reads (its event log) must not be
+backfilled as well: that would count them twice (docs/pipeline.md).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -22,6 +28,7 @@ from core.config import Settings
 from core.processes import wait_until
 from flink_jobs.options import OUTPUT_TABLES, JobOptions, JobPaths
 from flink_jobs.outputs import warehouse_sources
+from warehouse.loader import Source
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +38,7 @@ Phase = Callable[[str], None]
 @dataclass
 class BackfillReport:
     files: int = 0
+    skipped: int = 0  # backfilled into this home before (same content)
     lines: int = 0
     events: int = 0
     rejected: int = 0
@@ -48,6 +56,7 @@ class BackfillReport:
     def as_dict(self) -> dict[str, object]:
         return {
             "files": self.files,
+            "skipped": self.skipped,
             "lines": self.lines,
             "events": self.events,
             "rejected": self.rejected,
@@ -60,7 +69,11 @@ class BackfillReport:
 
 
 def run_backfill(
-    settings: Settings, files: list[Path], options: JobOptions | None = None, phase: Phase | None = None
+    settings: Settings,
+    files: list[Path],
+    options: JobOptions | None = None,
+    phase: Phase | None = None,
+    sources: list[Source] | None = None,
 ) -> BackfillReport:
     """Process ``files`` (event-log segments, any order) as a bounded BATCH job, then load its outputs.
 
@@ -75,10 +88,19 @@ def run_backfill(
         raise ValueError("backfill needs at least one file")
     say = phase or (lambda text: logger.info("%s", text))
     options = options or JobOptions()
+    if options.contacts_timezone is None:
+        options = options.with_(contacts_timezone=settings.touchpoints_timezone)
     if options.horizon_ms is None:
         options = options.with_(horizon_ms=now_ms())
     paths = JobPaths.of(settings)
-    report = BackfillReport(files=len(files), lines=sum(_count_lines(f) for f in files))
+    done = _ledger(paths)
+    digests = {f: _digest(f) for f in files}
+    skipped = [f for f in files if digests[f] in done]
+    files = [f for f in files if digests[f] not in done]
+    report = BackfillReport(files=len(files), skipped=len(skipped), lines=sum(_count_lines(f) for f in files))
+    if not files:
+        say(f"all {len(skipped)} file(s) were backfilled before: nothing to do")
+        return report
     before = _part_files(paths)
     started = time.monotonic()
     with redis_for(settings) as redis_url:
@@ -86,23 +108,26 @@ def run_backfill(
         job = build_job(files, paths, options, redis_url, continuous=False, batch=True)
         job.env.execute("touchstream-backfill")
     report.seconds = time.monotonic() - started
+    with paths.backfill_ledger.open("a") as ledger:
+        ledger.write("".join(f"{digests[f]} {f}\n" for f in files))
     new = {table: sorted(_part_files(paths)[table] - before[table]) for table in OUTPUT_TABLES}
     _count_outputs(report, new)
     say(f"loading {sum(len(v) for v in new.values())} output file(s) into the warehouse")
-    report.loaded_rows = load_outputs(settings, new)
+    report.loaded_rows = load_outputs(settings, new, sources or warehouse_sources(settings))
     logger.info("backfill of %d file(s) done in %.1f s: %s", len(files), report.seconds, report.as_dict())
     return report
 
 
-def load_outputs(settings: Settings, new: dict[str, list[Path]], timeout_s: float = 600.0) -> dict[str, int]:
+def load_outputs(
+    settings: Settings, new: dict[str, list[Path]], sources: list[Source], timeout_s: float = 600.0
+) -> dict[str, int]:
     """Make the job's committed outputs queryable: wait for a live warehouse owner to load them, or
-    open the warehouse and load them here (the loader skips files already loaded)."""
+    open the warehouse and load ``sources`` here (the loader skips files already loaded)."""
     from warehouse.client import live_owner, run_query
     from warehouse.connect import connect
     from warehouse.loader import Loader
     from warehouse.migrations import migrate
 
-    sources = warehouse_sources(settings)
     if live_owner(settings) is None:
         with connect(settings.warehouse_url) as warehouse:
             migrate(warehouse)
@@ -130,6 +155,19 @@ def _part_files(paths: JobPaths) -> dict[str, set[Path]]:
             else set()
         )
     return out
+
+
+def _digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _ledger(paths: JobPaths) -> set[str]:
+    ledger = paths.backfill_ledger
+    return {line.split(" ", 1)[0] for line in ledger.read_text().splitlines() if line} if ledger.exists() else set()
 
 
 def _lines(files: list[Path]) -> Iterator[bytes]:

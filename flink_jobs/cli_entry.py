@@ -22,7 +22,8 @@ def run_pipeline(settings: Settings, options: JobOptions | None = None) -> None:
     assert settings.event_log is not None
     settings.event_log.mkdir(parents=True, exist_ok=True)
     with redis_for(settings) as url:
-        _run_pipeline(settings, options or JobOptions.load(), url)
+        options = (options or JobOptions.load()).with_(contacts_timezone=settings.touchpoints_timezone)
+        _run_pipeline(settings, options, url)
 
 
 def _run_pipeline(settings: Settings, options: JobOptions, url: str) -> None:

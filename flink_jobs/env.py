@@ -1,4 +1,4 @@
-"""Execution environments configured with the facts measured on this machine (ARCHITECTURE.md).
+"""Execution environments configured with the facts measured on this machine (docs/architecture.md).
 
 * ``python.executable`` / ``python.client.executable`` = this interpreter, else the workers
   start whatever ``python`` is on PATH;

@@ -141,6 +141,7 @@ def attach_tag_path(
                 str(options.tag_definitions) if options.tag_definitions else None,
                 options.horizon_ms,
                 options.flush_interval_ms,
+                options.contacts_timezone,
             ),
             output_type=OUTPUT_TYPE,
         )

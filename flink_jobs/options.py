@@ -45,6 +45,9 @@ class JobOptions(EnvironmentSettings):
     backfill_tag_shards: int = Field(0, ge=0)  # BATCH: by user; a key's input waits in state until its timers fire
     horizon_ms: int | None = Field(None, ge=0)  # bounded runs: timers after this instant do not fire
     redis_prefix: str = "ts"
+    # the touchpoint service's calendar (TOUCHSTREAM_TOUCHPOINTS_TIMEZONE), set by the commands: exposures
+    # count against its caps per day, week and month of that zone; None: exposures are not counted
+    contacts_timezone: str | None = None
     tag_definitions: Path | None = None  # None: the shipped tagging/definitions
 
     def shards(self, batch: bool) -> int:
@@ -78,6 +81,11 @@ class JobPaths:
 
     def output(self, table: str) -> Path:
         return self.out / table
+
+    @property
+    def backfill_ledger(self) -> Path:
+        """Content digests of the files backfilled into this home (each is loaded once)."""
+        return self.root / "backfilled.txt"
 
     @property
     def repair_ledger(self) -> Path:

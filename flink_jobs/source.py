@@ -4,7 +4,7 @@ Segment names sort by the time of their first write (docs/CONTRACTS.md), so hand
 splits out in name order to a single reader replays a backlog in the order it was received:
 a first run over existing segments, or a catch-up after downtime, sees the same record
 sequence as live processing did. Flink's default assigner gives no order, which fires
-event-time timers early and drops window data as late (ARCHITECTURE.md). The assigner is
+event-time timers early and drops window data as late (docs/architecture.md). The assigner is
 the Java class ``io.touchstream.flink.OrderedSplitAssigner`` (flink_jobs/java), set on the
 Java builder through the py4j gateway.
 """

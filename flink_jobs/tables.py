@@ -1,7 +1,7 @@
 """The SQL half of the job: parse, validate, classify late, deduplicate, count per minute.
 
 Everything here runs in Flink's Java operators (several times faster than Python, see
-ARCHITECTURE.md); Python only sees the rows SQL cannot finish (tags, referrals) and the
+docs/architecture.md); Python only sees the rows SQL cannot finish (tags, referrals) and the
 rejected lines it logs.
 
 Event time is the client ``ts``; the watermark trails the largest ``ts`` read by the allowed
@@ -26,6 +26,7 @@ from core.contract import Catalogue
 logger = logging.getLogger(__name__)
 
 IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*")
+EXPOSURE = "touchpoint_exposure"
 
 JAVA_FUNCTIONS = {
     "parse_event": "io.touchstream.flink.ParseEvent",
@@ -214,14 +215,15 @@ def tag_batches(t_env: StreamTableEnvironment, batch_ms: int, shards: int, catal
 
     The tag input is materialised and read back with ``applied_ms`` as its event time: a late
     fact's ``applied_ms`` lies just past the watermark it was read at, so the window operator
-    accepts it as on time."""
+    accepts it as on time. Touchpoint exposures come late or not: the tag step counts every
+    one against the touchpoint caps (they change no tag)."""
     tag_rows = t_env.to_data_stream(
         t_env.sql_query(
             f"""
             SELECT user_shard(user_id, {shards}) AS shard, applied_ms,
                    CASE WHEN late THEN late_fact(line, applied_ms) ELSE line END AS line
             FROM deduped
-            WHERE NOT late OR ({late_fact_condition(catalogue)})"""
+            WHERE NOT late OR ({late_fact_condition(catalogue)}) OR event = '{EXPOSURE}'"""
         )
     )
     schema = (

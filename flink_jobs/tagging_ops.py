@@ -41,6 +41,7 @@ OUTPUT_TYPE = Types.ROW_NAMED(
     [*(Types.STRING() for _ in range(4)), *(Types.LONG() for _ in range(5)), Types.STRING()],
 )
 CHANGE, STATE = "change", "state"
+EXPOSURE = "touchpoint_exposure"
 BATCH_TYPE = Types.ROW_NAMED(["shard", "release_ms", "lines"], [Types.STRING(), Types.LONG(), Types.STRING()])
 
 
@@ -167,6 +168,7 @@ class TagStep(KeyedProcessFunction):
         definitions: str | None,
         horizon_ms: int | None,
         flush_interval_ms: int,
+        contacts_timezone: str | None = None,
     ) -> None:
         self.grid = grid
         self.redis_url = redis_url
@@ -174,6 +176,7 @@ class TagStep(KeyedProcessFunction):
         self.definitions = definitions
         self.horizon_ms = horizon_ms
         self.flush_interval_ms = flush_interval_ms
+        self.contacts_timezone = contacts_timezone
 
     def open(self, runtime_context: RuntimeContext) -> None:
         import redis
@@ -248,6 +251,24 @@ class TagStep(KeyedProcessFunction):
             events.sort(key=lambda e: (e["ts"], str(e.get("event_id", ""))))
         return by_user
 
+    def _count_exposures(self, by_user: dict[str, list[dict[str, Any]]]) -> None:
+        """Touchpoint exposures count against the touchpoint service's caps as they arrive (at their
+        ``received_at``); one whose decision the service already counted is skipped, and a replay
+        after a recovery counts nothing twice (tagging/profiles/contacts.py)."""
+        if self.contacts_timezone is None:
+            return
+        from tagging.profiles.contacts import Exposure, count_exposures
+
+        exposures = [
+            Exposure(user, str(p.get("campaign", "")), str(p.get("slot", "")), str(p.get("decision_id", "")),
+                     int(e.get("received_at") or e["ts"]))
+            for user, events in by_user.items()
+            for e in events
+            if e["event"] == EXPOSURE and (p := e.get("props") or {})
+        ]  # fmt: skip
+        if exposures:
+            count_exposures(self._store.client, self.redis_prefix, exposures, self.contacts_timezone)
+
     def _within_horizon(self, ts: int | None) -> bool:
         return ts is not None and (self.horizon_ms is None or ts <= self.horizon_ms)
 
@@ -257,6 +278,7 @@ class TagStep(KeyedProcessFunction):
         if self.horizon_ms is not None:
             now = min(now, self.horizon_ms)
         by_user = self._take(now)
+        self._count_exposures(by_user)
         due = self._agenda.get(timestamp)
         if due is not None:
             self._agenda.remove(timestamp)

@@ -7,9 +7,9 @@ all workers; in a single process (tests, the Flask dev server) metrics are in-pr
 
 from __future__ import annotations
 
-import os
+from prometheus_client import Counter, Histogram
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
+from core.serving import render_metrics
 
 EVENTS_ACCEPTED = Counter("touchstream_collector_events_accepted_total", "Events durably logged", ["channel"])
 EVENTS_REJECTED = Counter("touchstream_collector_events_rejected_total", "Events rejected and quarantined", ["field"])
@@ -20,10 +20,4 @@ LATENCY = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
 )
 
-
-def render() -> bytes:
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
-        return generate_latest(registry)
-    return generate_latest()
+render = render_metrics

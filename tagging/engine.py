@@ -1,6 +1,6 @@
 """The tag engine: per-user state machines for every tag family, driven by event time only.
 
-Engine-agnostic (the Flink job calls it from a KeyedProcessFunction keyed by user_id):
+Engine-agnostic (the Flink job calls it from a KeyedProcessFunction keyed by a shard of users):
 events arrive per user in non-decreasing event time, already deduplicated. Time moves
 only with events and :meth:`TagEngine.advance`; whatever falls due at ``t`` happens at
 exactly ``t``, before the events stamped ``t``. The output depends only on the events

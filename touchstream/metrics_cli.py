@@ -114,7 +114,6 @@ def show_command(
 ) -> None:
     """Show one metric per period, anomalies flagged (docs/metrics.md)."""
     from analytics.metrics import metric_series
-    from analytics.query import warehouse_runner
     from warehouse.base import WarehouseError
 
     first, last = _day(start), _day(end)
@@ -124,7 +123,7 @@ def show_command(
                 params = orjson.dumps(query.params).decode()
                 sys.stdout.write(f"{query.sql.strip()}\n-- params: {params}\n\n")
             return
-        series = metric_series(name, by, dim, first, last, run=warehouse_runner(ctx.obj))
+        series = metric_series(name, by, dim, first, last, target=ctx.obj)
     except MetricInputError as exc:
         raise _fail(2, exc.reason, str(exc), as_json) from None
     except WarehouseError as exc:

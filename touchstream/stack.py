@@ -14,15 +14,18 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import requests
 from rich.console import Console
+from rich.text import Text
 
 from core.config import Settings
 from core.processes import stop_process_group, wait_until
-from touchstream.render import result_table
+from touchstream.render import error_line, result_table
+from touchstream.traffic.live import LiveReplay
 
 logger = logging.getLogger(__name__)
 console = Console()
@@ -77,6 +80,7 @@ def stack_services(settings: Settings) -> list[Service]:
         Service("warehouse", ["warehouse"], ready=settings.warehouse_owner_file.exists),
         Service("pipeline", ["pipeline"], ready=settings.pipeline_running_file.exists, stop_timeout=90),
         Service("collector", ["collector"], ready=_http_ok(f"{settings.collector_url}/healthz")),
+        Service("touchpoints", ["touchpoints"], ready=_http_ok(f"{settings.touchpoints_url}/healthz")),
         Service("ui", ["ui"], ready=_http_ok(f"{settings.ui_url}/_stcore/health")),
     ]
 
@@ -109,6 +113,7 @@ def run_stack(
         stopping = True
 
     signal.signal(signal.SIGTERM, on_signal)
+    live: LiveReplay | None = None
     embedded_redis = settings.redis_url is None
     try:
         if embedded_redis:
@@ -121,7 +126,7 @@ def run_stack(
             wait_ready(service)
         console.print(f"stack up under {settings.home}; collector at {settings.collector_url}")
         if demo:
-            _run_demo(settings, users=users, days=days, seed=seed)
+            live = _run_demo(settings, users=users, days=days, seed=seed)
         if exit_after_demo:
             return
         console.print(_ui_line(settings), markup=False, soft_wrap=True)
@@ -134,6 +139,8 @@ def run_stack(
     except KeyboardInterrupt:
         pass
     finally:
+        if live is not None:
+            live.stop()
         for service in reversed(services):
             service.stop()
         if embedded_redis:
@@ -143,21 +150,42 @@ def run_stack(
         console.print("stack stopped")
 
 
-def _run_demo(settings: Settings, *, users: int, days: int, seed: int) -> None:
+def _run_demo(settings: Settings, *, users: int, days: int, seed: int) -> LiveReplay:
+    """Import the world's history, wait until the warehouse holds it, then send today live."""
     from core.credentials import backend_key
-    from touchstream.traffic.generate import write_world
-    from touchstream.traffic.send import send_file
+    from touchstream.demo import DemoWorld, import_history, live_events
+    from touchstream.traffic.live import LiveReplay
 
-    traffic = settings.home / "demo" / f"traffic-u{users}-d{days}-s{seed}.jsonl"
-    if not traffic.exists():
-        traffic.parent.mkdir(parents=True, exist_ok=True)
-        console.print(f"generating demo traffic: {users} users x {days} days (seed {seed})")
-        write_world(traffic, users=users, days=days, seed=seed)
-    report = send_file(traffic, settings.collector_url, backend_key=backend_key(settings))  # business events too
-    console.print(report)
-    _wait_loaded(settings, expected=report.accepted)
+    world = DemoWorld(users, days, seed)
+    console.print(f"demo world: {users} users, {days} days of history and today (seed {seed})")
+    history = import_history(settings, world)
+    console.print(f"imported {history.events} events of history in time order ({history.total} in this home)")
+    _wait_loaded(settings, expected=history.total)
     _print_summary(settings)
     _print_tagged_user(settings)
+    console.print("sending today's traffic live, as it happens")
+    live = LiveReplay(
+        live_events(world, settings, history.until_ms), settings.collector_url, backend_key(settings)
+    ).start()
+    _print_scenarios(settings, live_events(world, settings, -1))
+    return live
+
+
+def _print_scenarios(settings: Settings, world_events: Iterable[dict[str, Any]]) -> None:
+    """Make every touchpoint scenario live for one generated user each and show the answers."""
+    from touchstream.traffic.scenarios import run_scenarios
+
+    console.print("touchpoint scenarios: posting fresh back-end events for one generated user each …")
+    try:
+        results = run_scenarios(settings, world_events)
+    except Exception as exc:  # the stack keeps running without the showcase
+        logger.exception("touchpoint scenarios failed")
+        console.print(error_line(f"touchpoint scenarios failed: {exc}"))
+        return
+    rows = [(r.scenario, r.user, ", ".join(r.campaigns) or "-", "yes" if r.ok else "NO") for r in results]
+    console.print(result_table(("scenario", "user", "campaigns shown (app page)", "ok"), rows, "touchpoint decisions"))
+    for r in results:
+        console.print(Text(f"curl -s '{r.url}'"), soft_wrap=True)
 
 
 def _wait_loaded(settings: Settings, expected: int, timeout: float = 600.0) -> None:

@@ -36,6 +36,9 @@ INSERT_CHUNK_ROWS = 50_000
 SAFE_FILE_KEY = re.compile(r"[A-Za-z0-9._/-]+")
 
 RowMapper = Callable[[dict[str, Any], str, int], Row]
+Repair = Callable[["Warehouse", str], Callable[[], None]]
+"""(warehouse, WHERE clause selecting a file's partial rows) -> what to do once they are deleted.
+Aggregates fed by a materialized view on the table (sql/schema/0202) received those rows too."""
 """(record, file name, 1-based line number) -> row; raises KeyError/TypeError/ValueError on bad records."""
 
 
@@ -47,6 +50,7 @@ class Source:
     to_row: RowMapper
     suffix: str = ""
     exactly_once: bool = False  # the table has a ``source_file`` column (see the module docstring)
+    repair: Repair | None = None  # exactly-once sources: brings derived tables back after a partial load
 
     def file_key(self, path: Path) -> str:
         """What ``source_file`` holds for rows of ``path``."""
@@ -128,6 +132,7 @@ class Loader:
             raise WarehouseError(f"{source.name}: cannot repair a file named {path.name!r}")
         where = f"source_file = '{key}'"
         logger.warning("%s: %s was interrupted mid-load; deleting its partial rows", source.name, path.name)
+        after = source.repair(self.warehouse, where) if source.repair else None
         self.warehouse.execute(f"ALTER TABLE {source.table} DELETE WHERE {where}")
         wait_until(
             lambda: int(self.warehouse.query(f"SELECT count() FROM {source.table} WHERE {where}").scalar()) == 0,
@@ -135,6 +140,8 @@ class Loader:
             f"the partial rows of {path.name} to be deleted",
             interval=0.2,
         )
+        if after is not None:
+            after()
 
     def _load_file(self, source: Source, path: Path) -> tuple[int, int]:
         rows: list[Row] = []

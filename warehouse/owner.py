@@ -1,7 +1,7 @@
 """The process that owns an embedded warehouse.
 
 chDB allows one process per data directory and must keep its session open
-(ARCHITECTURE.md), so this process opens it once, applies migrations, runs the loader
+(docs/architecture.md), so this process opens it once, applies migrations, runs the loader
 every ``interval`` seconds and answers people's read-only queries for the CLI and the
 funnel UI on a loopback port, advertised in ``settings.warehouse_owner_file``. With a
 ``clickhouse://`` URL it still runs the loader; readers then go to the server directly.

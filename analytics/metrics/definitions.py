@@ -181,7 +181,14 @@ class Metric(StrictModel):
         return not needle or any(needle in s.lower() for s in (self.name, self.family, self.description))
 
 
+class FamilyInfo(StrictModel):
+    title: str
+    description: str
+
+
 class MetricCatalogue(StrictModel):
+    families: dict[str, FamilyInfo]
+    """Each family's title and description, in the issue's order (for grouping in the UI)."""
     dimensions: dict[str, Dimension]
     sources: dict[str, Source]
     metrics: dict[str, Metric]
@@ -295,10 +302,16 @@ def load_metric_catalogue(directory: Path = DEFINITIONS_DIR, contract: Catalogue
     contract = contract or default_catalogue()
     sources = SourcesFile.model_validate(yaml.safe_load((directory / SOURCES_FILE).read_text(encoding="utf-8")))
     entries: list[dict[str, Any]] = []
-    for family in read_family_files(directory):
+    families = read_family_files(directory)
+    for family in families:
         entries += [{**entry, "family": family.family} for entry in family.metrics]
         entries += [{**entry, "family": family.family} for entry in expand_templates(family.generate, contract)]
-    return MetricCatalogue(dimensions=sources.dimensions, sources=sources.sources, metrics=index_metrics(entries))
+    return MetricCatalogue(
+        families={f.family: FamilyInfo(title=f.title, description=f.description) for f in families},
+        dimensions=sources.dimensions,
+        sources=sources.sources,
+        metrics=index_metrics(entries),
+    )
 
 
 @cache

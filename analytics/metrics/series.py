@@ -11,7 +11,6 @@ import datetime as dt
 import difflib
 import logging
 import math
-from collections.abc import Mapping
 from typing import Any
 
 from pydantic import Field
@@ -19,7 +18,7 @@ from pydantic import Field
 from analytics.metrics.anomalies import Anomaly, flag_anomalies
 from analytics.metrics.compile import GRAINS, CompiledQuery, Grain, Period, compile_aggregate
 from analytics.metrics.definitions import Metric, MetricCatalogue, default_metric_catalogue
-from analytics.query import Runner
+from analytics.query import QueryTarget, run_sql
 from core.contract.definitions import Catalogue, default_catalogue
 from core.models import StrictModel
 
@@ -151,13 +150,13 @@ class _Evaluator:
         self,
         catalogue: MetricCatalogue,
         contract: Catalogue,
-        run: Runner,
+        target: QueryTarget | None,
         period: Period,
         dimension: str | None,
         start: dt.date,
         end: dt.date,
     ) -> None:
-        self.catalogue, self.contract, self.run = catalogue, contract, run
+        self.catalogue, self.contract, self.target = catalogue, contract, target
         self.period, self.dimension, self.start, self.end = period, dimension, start, end
         self.periods = period_starts(period, start, end)
         self._cache: dict[str, Lines] = {}
@@ -180,7 +179,9 @@ class _Evaluator:
 
     def _aggregate(self, metric: Metric) -> Lines:
         query = self._compile(metric)
-        result = self.run(query.sql, query.params)
+        if self.target is None:
+            raise ValueError("no warehouse to run on: compiling only")
+        result = run_sql(self.target, query.sql, query.params)
         found: Lines = {}
         for period, key, value in result.rows:
             line = (key or UNSET) if self.dimension else ALL
@@ -237,7 +238,7 @@ def metric_series(
     start: dt.date | None = None,
     end: dt.date | None = None,
     *,
-    run: Runner,
+    target: QueryTarget,
     catalogue: MetricCatalogue | None = None,
     contract: Catalogue | None = None,
 ) -> MetricSeries:
@@ -245,7 +246,7 @@ def metric_series(
     catalogue = catalogue or default_metric_catalogue()
     metric = find_metric(name, catalogue)
     grain_, start, end = check_request(metric, grain, dimension, start, end)
-    evaluator = _Evaluator(catalogue, contract or default_catalogue(), run, grain_, dimension, start, end)
+    evaluator = _Evaluator(catalogue, contract or default_catalogue(), target, grain_, dimension, start, end)
     lines = []
     for key, values in sorted(evaluator.lines(metric).items()):
         ordered = [values[p] for p in evaluator.periods]
@@ -273,7 +274,7 @@ def metric_total(
     end: dt.date | None = None,
     dimension: str | None = None,
     *,
-    run: Runner,
+    target: QueryTarget,
     catalogue: MetricCatalogue | None = None,
     contract: Catalogue | None = None,
 ) -> dict[str, float | None]:
@@ -282,7 +283,7 @@ def metric_total(
     catalogue = catalogue or default_metric_catalogue()
     metric = find_metric(name, catalogue)
     _, start, end = check_request(metric, "day", dimension, start, end)
-    lines = _Evaluator(catalogue, contract or default_catalogue(), run, "range", dimension, start, end).lines(metric)
+    lines = _Evaluator(catalogue, contract or default_catalogue(), target, "range", dimension, start, end).lines(metric)
     return {key: values[start] for key, values in sorted(lines.items())}
 
 
@@ -292,13 +293,15 @@ def compare_channels(
     start: dt.date | None = None,
     end: dt.date | None = None,
     *,
-    run: Runner,
+    target: QueryTarget,
     catalogue: MetricCatalogue | None = None,
     contract: Catalogue | None = None,
 ) -> ChannelComparison:
     """The metric per channel: the series and the value over the whole range."""
-    series = metric_series(name, grain, "channel", start, end, run=run, catalogue=catalogue, contract=contract)
-    totals = metric_total(name, series.start, series.end, "channel", run=run, catalogue=catalogue, contract=contract)
+    series = metric_series(name, grain, "channel", start, end, target=target, catalogue=catalogue, contract=contract)
+    totals = metric_total(
+        name, series.start, series.end, "channel", target=target, catalogue=catalogue, contract=contract
+    )
     return ChannelComparison(
         metric=series.metric, unit=series.unit, start=series.start, end=series.end, totals=totals, series=series
     )
@@ -318,9 +321,5 @@ def metric_queries(
     catalogue = catalogue or default_metric_catalogue()
     metric = find_metric(name, catalogue)
     grain_, start, end = check_request(metric, grain, dimension, start, end)
-    evaluator = _Evaluator(catalogue, contract or default_catalogue(), _no_run, grain_, dimension, start, end)
+    evaluator = _Evaluator(catalogue, contract or default_catalogue(), None, grain_, dimension, start, end)
     return evaluator.queries(metric)
-
-
-def _no_run(sql: str, params: Mapping[str, Any]) -> Any:
-    raise AssertionError("compiling only: nothing runs")

@@ -70,7 +70,8 @@ def _text(value: bytes | str) -> str:
 
 class RedisProfileWriter(ProfileWriter):
     """Buffers updates; flushes with one non-transactional pipeline when ``max_pending`` is reached
-    and whenever asked (the Flink operator's checkpoint and close)."""
+    and whenever asked (the Flink tag step: every ``flush_interval_ms``, and at close; PyFlink gives
+    Python functions no checkpoint hook, so flink_jobs/repair.py replays what a hard kill lost)."""
 
     def __init__(self, store: RedisProfileStore, max_pending: int = 1000) -> None:
         self.store = store

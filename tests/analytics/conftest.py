@@ -1,4 +1,4 @@
-"""Fixtures and builders for the analytics tests (engines: tests/fixtures/)."""
+"""Fixtures and builders of the analytics tests (engines: tests/fixtures/)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,13 @@ from warehouse.sources import insert_events
 
 T0 = 1_790_000_000_000  # 2026-09-21 13:33:20 UTC, ms
 SECOND = 1000
+
+
+@pytest.fixture
+def touchpoint_world(wh: Warehouse) -> Warehouse:
+    """A migrated warehouse on each engine holding the hand-worked world of touchpoint_world.py."""
+    insert_events(wh, world().records)
+    return wh
 
 
 def event(
@@ -41,10 +48,3 @@ def event(
 
 def flow_step(user: str, step: int, at_s: float, channel: str = "app", flow: str = "plan_upgrade") -> dict[str, Any]:
     return event(user, "flow_step", at_s, channel, flow=flow, step=step, business="plan")
-
-
-@pytest.fixture
-def touchpoint_world(wh: Warehouse) -> Warehouse:
-    """A migrated warehouse on each engine holding the hand-worked world of touchpoint_world.py."""
-    insert_events(wh, world().records)
-    return wh

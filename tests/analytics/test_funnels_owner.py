@@ -3,7 +3,6 @@ endpoint with bound parameters, and saved audiences reach the `audiences` table 
 
 from __future__ import annotations
 
-import orjson
 import redis
 
 from analytics.audiences import save_audience
@@ -12,6 +11,7 @@ from core.clock import DAY_MS
 from core.config import Settings
 from core.processes import wait_until
 from tests.analytics.conftest import T0, flow_step
+from tests.warehouse.conftest import publish_job_events
 from warehouse.client import run_query
 
 
@@ -20,9 +20,7 @@ def test_funnel_and_audience_round_trip_through_the_owner(
 ) -> None:
     records = [flow_step("a", 1, 0, "web"), flow_step("a", 2, 5, "web"), flow_step("b", 1, 0), flow_step("b", 2, 9)]
     records += [flow_step("b", 3, 12), flow_step("c", 1, 3, "wechat")]
-    owner.event_log.mkdir(parents=True, exist_ok=True)
-    segment = owner.event_log / "seg-0000000000001-1-000001.jsonl"
-    segment.write_bytes(b"".join(orjson.dumps(r | {"received_at": r["ts"]}) + b"\n" for r in records))
+    publish_job_events(owner, "part-0-0", records)
     wait_until(lambda: run_query(owner, "SELECT count() FROM events").scalar() == 6, 30, "the loader to load events")
     spec = saved_funnels()["plan_upgrade"].spec()
     assert [s.users for s in run_funnel(spec, owner).steps] == [3, 2, 1, 0]

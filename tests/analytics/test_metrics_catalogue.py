@@ -33,6 +33,8 @@ def test_at_least_150_metrics_in_every_family_of_the_issue() -> None:
         "data_quality",
     }
     assert min(families.values()) >= 10
+    assert list(CATALOGUE.families) == list(dict.fromkeys(m.family for m in CATALOGUE.metrics.values()))
+    assert CATALOGUE.families["flows"].title == "Flow conversion"
 
 
 def test_flow_metrics_exist_for_every_step_of_every_flow() -> None:

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from analytics.metrics import MetricInputError, compare_channels, default_metric_catalogue, metric_series, metric_total
 from analytics.metrics.series import ALL
-from analytics.query import warehouse_runner
+from core.config import load_settings
 from core.processes import wait_until
 from tests.analytics import metrics_oracle as oracle
 from tests.analytics import metrics_world as world
@@ -140,13 +140,16 @@ def test_dates_are_strict(cli, day: str) -> None:  # type: ignore[no-untyped-def
     assert "YYYY-MM-DD" in result.output or "month" in result.output or "day is out of range" in result.output
 
 
-def test_functions_refuse_before_any_query() -> None:
+def test_functions_refuse_before_any_query(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """The UI calls the functions directly: nothing reaches SQL before the checks pass."""
     ran: list[str] = []
 
-    def run(sql: str, params: object) -> QueryResult:
+    def run(target: object, sql: str, params: object) -> QueryResult:
         ran.append(sql)
         return QueryResult(columns=["period", "dimension", "value"], types=["Date", "String", "Float64"])
+
+    monkeypatch.setattr("analytics.metrics.series.run_sql", run)
+    settings = load_settings(env={}, home=tmp_path)
 
     attempts = [
         {"name": ["page_views"]},
@@ -158,9 +161,9 @@ def test_functions_refuse_before_any_query() -> None:
     ]
     for attempt in attempts:
         with pytest.raises(MetricInputError):
-            metric_series(**{"grain": "day", **attempt}, run=run)  # type: ignore[arg-type]
+            metric_series(**{"grain": "day", **attempt}, target=settings)  # type: ignore[arg-type]
     assert ran == []
-    series = metric_series("page_views", "day", None, world.FIRST, world.FIRST, run=run)
+    series = metric_series("page_views", "day", None, world.FIRST, world.FIRST, target=settings)
     assert series.line(ALL).points[0].value == 0 and len(ran) == 1
 
 
@@ -183,9 +186,9 @@ def test_through_a_running_warehouse_owner(tmp_path: Path) -> None:
         assert {dt.date.fromisoformat(p["period"]): p["value"] for p in points} == oracle.expected(
             "sessions", "day", None, world.FIRST, world.LAST
         )[ALL]
-        comparison = compare_channels("touchpoint_ctr", "week", world.FIRST, world.LAST, run=warehouse_runner(owner))
+        comparison = compare_channels("touchpoint_ctr", "week", world.FIRST, world.LAST, target=owner)
         want = oracle.expected("touchpoint_ctr", "range", "channel", world.FIRST, world.LAST)
         assert comparison.totals == {key: values[world.FIRST] for key, values in want.items()}
         assert comparison.totals["app"] == 100.0  # u1 clicked the one app exposure
-        total = metric_total("duplicate_events", world.FIRST, world.LAST, run=warehouse_runner(owner))
+        total = metric_total("duplicate_events", world.FIRST, world.LAST, target=owner)
         assert total == {ALL: 1}

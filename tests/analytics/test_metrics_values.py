@@ -48,7 +48,7 @@ def world_wh(module_wh: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 def day_0(wh: Warehouse, name: str) -> float | None:
-    series = metric_series(name, "day", None, world.FIRST, world.FIRST, run=wh.query)
+    series = metric_series(name, "day", None, world.FIRST, world.FIRST, target=wh)
     return series.line(ALL).points[0].value
 
 
@@ -107,7 +107,7 @@ def test_hand_checked_day_0(world_wh: Warehouse, name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(HAND_CHECKED_RANGE))
 def test_hand_checked_over_the_range(world_wh: Warehouse, name: str) -> None:
-    total = metric_total(name, world.FIRST, world.LAST, run=world_wh.query)
+    total = metric_total(name, world.FIRST, world.LAST, target=world_wh)
     assert total == {ALL: pytest.approx(HAND_CHECKED_RANGE[name])}
     assert oracle.expected(name, "range", None, world.FIRST, world.LAST)[ALL][world.FIRST] == pytest.approx(
         HAND_CHECKED_RANGE[name]
@@ -116,9 +116,9 @@ def test_hand_checked_over_the_range(world_wh: Warehouse, name: str) -> None:
 
 def _mismatches(wh: Warehouse, name: str, grain: str, dimension: str | None, first: dt.date, last: dt.date) -> list:
     if grain == "range":
-        got = {key: {first: v} for key, v in metric_total(name, first, last, dimension, run=wh.query).items()}
+        got = {key: {first: v} for key, v in metric_total(name, first, last, dimension, target=wh).items()}
     else:
-        series = metric_series(name, grain, dimension, first, last, run=wh.query)
+        series = metric_series(name, grain, dimension, first, last, target=wh)
         got = {line.key: {p.period: p.value for p in line.points} for line in series.lines}
     want = oracle.expected(name, grain, dimension, first, last)
     problems = []

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import orjson
 import pytest
 
 from analytics.touchpoint_value import DateRange, campaign_results, lift, slot_results, touchpoint_results, value
@@ -15,7 +14,7 @@ from core.processes import wait_until
 from tests.analytics.test_touchpoint_value_lift import decisions
 from tests.analytics.touchpoint_events import HOUR_MS, MINUTE_MS, D, Events
 from tests.analytics.touchpoint_world import SEPTEMBER_1_TO_7, mapped, world
-from tests.warehouse.conftest import running_owner
+from tests.warehouse.conftest import publish_job_events, running_owner
 from warehouse import Warehouse
 from warehouse.client import run_query
 from warehouse.sources import insert_events
@@ -175,10 +174,9 @@ def test_through_the_warehouse_owner_as_under_make_run(tmp_path: Path) -> None:
     as people's statements (readonly, with the owner's limits: 2 s and 1,000 rows in this test)."""
     records = world().records + [{**r, "event_id": f"lift-{r['event_id']}"} for r in decisions().records]
     with running_owner(tmp_path / "home") as owner:
-        owner.event_log.mkdir(parents=True, exist_ok=True)
-        segment = owner.event_log / "seg-0000000000001-1-000001.jsonl"
-        segment.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
-        unique = len({r["event_id"] for r in records})
+        deduplicated = list({(r["user_id"], r["event_id"]): r for r in reversed(records)}.values())
+        publish_job_events(owner, "part-world-0-0", deduplicated)  # what the stream job writes: each event once
+        unique = len(deduplicated)
         wait_until(lambda: run_query(owner, "SELECT count() FROM events").scalar() == unique, 60, "the world to load")
         (row,) = touchpoint_results(owner, SEPTEMBER_1_TO_7, "total", (), mapped()).rows
         assert (row.exposures, row.reach, row.clicks, row.conversions, row.service_transactions) == (18, 15, 12, 7, 2)

@@ -15,15 +15,17 @@ PROJECT = Path(__file__).resolve().parents[2]
 
 
 class Pipeline:
-    def __init__(self, home: Path, checkpoint_ms: int = 1000) -> None:
+    def __init__(self, home: Path, checkpoint_ms: int = 1000, lateness_ms: int | None = 10_000) -> None:
+        """``lateness_ms=None``: the job's default allowed lateness."""
         self.home = home
         self.env = {
-            **os.environ,
+            **{k: v for k, v in os.environ.items() if not k.startswith("TOUCHSTREAM_")},
             "TOUCHSTREAM_HOME": str(home),
             "TOUCHSTREAM_FLINK_CHECKPOINT_INTERVAL_MS": str(checkpoint_ms),
             "TOUCHSTREAM_FLINK_MONITOR_INTERVAL_MS": "300",
-            "TOUCHSTREAM_FLINK_LATENESS_MS": "10000",
         }
+        if lateness_ms is not None:
+            self.env["TOUCHSTREAM_FLINK_LATENESS_MS"] = str(lateness_ms)
         self.env.pop("TOUCHSTREAM_REDIS_URL", None)  # the home's embedded Redis
         self.env.pop("FLINK_LOG_DIR", None)  # in-process backfill tests set it for themselves
         self.process: subprocess.Popen[bytes] | None = None

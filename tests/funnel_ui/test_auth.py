@@ -71,7 +71,7 @@ def test_a_readable_or_damaged_password_file_is_refused(tmp_path: Path) -> None:
         ui_password(s)
     s.ui_password_file.chmod(0o600)
     s.ui_password_file.write_text("short\n")
-    with pytest.raises(CredentialError, match="no usable password"):
+    with pytest.raises(CredentialError, match="no usable key"):
         ui_password(s)
 
 

@@ -120,5 +120,5 @@ def test_an_unusable_password_file_stops_it_before_anything_starts(tmp_path: Pat
         timeout=120,
     )
     assert done.returncode == 2
-    assert "no usable password" in done.stderr
+    assert "no usable key" in done.stderr
     assert not port_open(settings.ui_port)

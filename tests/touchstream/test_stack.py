@@ -21,7 +21,12 @@ pytestmark = pytest.mark.integration
 
 def test_demo_stack_answers_sql_while_running(tmp_path: Path) -> None:
     settings = load_settings(
-        env={}, home=tmp_path / "home", collector_port=free_port(), warehouse_port=free_port(), ui_port=free_port()
+        env={},
+        home=tmp_path / "home",
+        collector_port=free_port(),
+        warehouse_port=free_port(),
+        touchpoints_port=free_port(),
+        ui_port=free_port(),
     )
     env = {**os.environ, **settings.to_env()}
     log = tmp_path / "run.log"
@@ -36,13 +41,19 @@ def test_demo_stack_answers_sql_while_running(tmp_path: Path) -> None:
     try:
         wait_until(lambda: b"running; Ctrl-C" in log.read_bytes() or stack.poll() is not None, 400, "demo to load")
         assert stack.poll() is None, log.read_text()
+        # every touchpoint scenario reached its generated user, and the outsider saw none
+        output = log.read_text()
+        assert "touchpoint decisions" in output, output[-3000:]
+        for scenario in ("data_threshold", "topup", "arrears", "low_balance", "broadband_expiry", "unsubscribe"):
+            assert f"readme-{scenario}" in output
+        assert "│ NO │" not in output and output.count("│ yes │") == 7, output[-3000:]
         out = subprocess.run(
             [
                 sys.executable,
                 "-m",
                 "touchstream",
                 "sql",
-                "SELECT channel, count() AS n FROM events GROUP BY channel",
+                "SELECT channel, count() AS n FROM events WHERE ip = '' GROUP BY channel",
                 "--json",
             ],
             env=env,
@@ -51,9 +62,10 @@ def test_demo_stack_answers_sql_while_running(tmp_path: Path) -> None:
             timeout=60,
         )
         assert out.returncode == 0, out.stderr
+        # the imported history (no client IP) is in the warehouse exactly once, by channel
         got = {row["channel"]: row["n"] for row in orjson.loads(out.stdout)}
-        (traffic,) = (settings.home / "demo").glob("traffic-*.jsonl")
-        expected = Counter(orjson.loads(line)["channel"] for line in traffic.read_bytes().splitlines())
+        (history,) = (settings.home / "demo").glob("history-*.jsonl")
+        expected = Counter(orjson.loads(line)["channel"] for line in history.read_bytes().splitlines())
         assert got == dict(expected)
         # tags computed by the stream job are live in Redis and in the warehouse
         user = subprocess.run(
@@ -93,5 +105,6 @@ def test_demo_stack_answers_sql_while_running(tmp_path: Path) -> None:
         os.killpg(stack.pid, signal.SIGTERM)
         stack.wait(150)
     assert not port_open(settings.collector_port)
+    assert not port_open(settings.touchpoints_port)
     assert not port_open(settings.ui_port)
     assert not settings.warehouse_owner_file.exists()

@@ -105,7 +105,7 @@ def retry_policy(backoff_factor: float = 0.05) -> Retry:
     )
 
 
-class _Sender:
+class BatchSender:
     """Posts batches from a thread pool, one keep-alive session per thread."""
 
     def __init__(self, endpoint: str, backend_key: str | None, report: SendReport, retry: Retry) -> None:
@@ -193,7 +193,7 @@ def send_file(
     collector rejects the business and service events, each with its reason.
     """
     report = SendReport()
-    sender = _Sender(url.rstrip("/") + "/v1/collect", backend_key, report, retry or retry_policy())
+    sender = BatchSender(url.rstrip("/") + "/v1/collect", backend_key, report, retry or retry_policy())
     total = _count_lines(path) if progress else 0
     started = time.perf_counter()
     in_flight: set[Future[None]] = set()

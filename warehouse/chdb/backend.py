@@ -1,7 +1,7 @@
 """chDB backend: one long-lived session on a data directory, plus reader sessions.
 
 chDB lets only one process open a directory, and reopening a session leaks memory
-(ARCHITECTURE.md), so a backend instance keeps its session for its whole life and takes
+(docs/architecture.md), so a backend instance keeps its session for its whole life and takes
 an exclusive ``flock`` first: a second process gets :class:`WarehouseLocked` with the
 owner's pid instead of chDB's opaque "Error initializing EmbeddedServer".
 
