@@ -34,7 +34,6 @@ import orjson
 
 from analytics.funnels import drop_off_users, run_funnel, saved_funnels, time_to_convert
 from analytics.metrics import compare_channels, metric_series
-from analytics.query import warehouse_runner
 from analytics.tag_overview import audience_sizes, live_tag_sizes
 from analytics.touchpoint_value import DateRange
 from analytics.touchpoint_value.report import touchpoint_report
@@ -56,7 +55,6 @@ def page_queries(settings: Settings) -> dict[str, Callable[[], object]]:
     today = dt.datetime.now(dt.UTC).date()
     start = today - dt.timedelta(days=29)
     spec = saved_funnels()["plan_upgrade"].spec()
-    run = warehouse_runner(settings)
 
     def funnels() -> None:
         result = run_funnel(spec, settings)
@@ -65,15 +63,15 @@ def page_queries(settings: Settings) -> dict[str, Callable[[], object]]:
         drop_off_users(spec, step, settings)
 
     def metrics() -> None:
-        metric_series("active_users", "day", None, start, today, run=run)
-        compare_channels("active_users", "day", start, today, run=run)
+        metric_series("active_users", "day", None, start, today, target=settings)
+        compare_channels("active_users", "day", start, today, target=settings)
 
     def touchpoints() -> None:
         touchpoint_report(settings, "results", DateRange(start=start, end=today), "total", ("slot",))
 
     def tags() -> None:
         live_tag_sizes(settings)
-        metric_series("tag_first_sets", "day", "tag_family", start, today, run=run)
+        metric_series("tag_first_sets", "day", "tag_family", start, today, target=settings)
         audience_sizes(settings)
 
     def sql() -> None:

@@ -31,7 +31,6 @@ from analytics.funnels import (
     time_to_convert,
 )
 from analytics.metrics import ChannelComparison, MetricSeries, compare_channels, metric_series
-from analytics.query import warehouse_runner
 from analytics.tag_overview import AudienceSave, AudienceSize, TagSize, audience_saves, audience_sizes, live_tag_sizes
 from analytics.touchpoint_value.dimensions import DateRange
 from analytics.touchpoint_value.report import Report, touchpoint_report
@@ -99,13 +98,13 @@ def save_drop_offs_as_audience(
 @st.cache_data(ttl=QUERY_TTL_S, show_spinner=False)
 def metric_trend(name: str, grain: str, dimension: str | None, start: dt.date, end: dt.date) -> MetricSeries:
     with _turn():
-        return metric_series(name, grain, dimension, start, end, run=warehouse_runner(settings()))
+        return metric_series(name, grain, dimension, start, end, target=settings())
 
 
 @st.cache_data(ttl=QUERY_TTL_S, show_spinner=False)
 def channel_comparison(name: str, grain: str, start: dt.date, end: dt.date) -> ChannelComparison:
     with _turn():
-        return compare_channels(name, grain, start, end, run=warehouse_runner(settings()))
+        return compare_channels(name, grain, start, end, target=settings())
 
 
 # --- touchpoints -----------------------------------------------------------------------------
