@@ -73,9 +73,10 @@ def test_every_page_shows_its_main_content(browser: Any, ui: Settings, screensho
 
     open_page(page, "Touchpoints")
     page.get_by_text("Value by slot").wait_for()
+    screenshot(page, screenshots / "3-touchpoints.png")
     page.get_by_role("tab", name="Lift over holdout").click()
     settle(page)
-    screenshot(page, screenshots / "3-touchpoints.png")
+    screenshot(page, screenshots / "3b-touchpoints-lift.png")
 
     open_page(page, "Tags")
     page.get_by_text("Largest tags now").wait_for()
