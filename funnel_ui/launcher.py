@@ -23,7 +23,7 @@ import requests
 
 from core.config import Settings
 from core.credentials import ui_password
-from core.processes import stop_process_group
+from core.processes import port_open, stop_process_group
 from tagging.profiles import redis_for
 
 logger = logging.getLogger(__name__)
@@ -33,6 +33,10 @@ READY_TIMEOUT_S = 120.0
 
 
 ANY_ADDRESS = ("0.0.0.0", "::", "")
+
+
+class UiPortBusy(RuntimeError):
+    """Something already listens where the UI would: said before anything starts."""
 
 
 def streamlit_command(settings: Settings) -> list[str]:
@@ -80,6 +84,10 @@ def password_source(settings: Settings) -> str:
 def run_ui(settings: Settings, announce: Callable[[str], None] = print) -> int:
     """Serve the UI until interrupted; returns the exit status (the child's if it died)."""
     ui_password(settings)  # generate it now, or fail on an unusable file before anything starts
+    if port_open(settings.ui_port, host="127.0.0.1" if settings.host in ANY_ADDRESS else settings.host):
+        raise UiPortBusy(
+            f"port {settings.ui_port} on {settings.host} is in use: another UI? (--port, TOUCHSTREAM_UI_PORT)"
+        )
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:

@@ -151,12 +151,12 @@ def warehouse(
 @app.command()
 def ui(
     ctx: typer.Context,
-    port: Annotated[int | None, typer.Option(help="Listen port [env TOUCHSTREAM_UI_PORT].")] = None,
+    port: Annotated[int | None, typer.Option(min=1, max=65535, help="Listen port [env TOUCHSTREAM_UI_PORT].")] = None,
     host: Annotated[str | None, typer.Option(help="Listen address [env TOUCHSTREAM_HOST].")] = None,
 ) -> None:
     """Run the operators' UI (Streamlit) until Ctrl-C: funnels, metrics, touchpoints, tags, SQL."""
     from core.credentials import CredentialError
-    from funnel_ui.launcher import run_ui
+    from funnel_ui.launcher import UiPortBusy, run_ui
 
     s = _settings(ctx).with_overrides(ui_port=port, host=host)
     try:
@@ -164,6 +164,9 @@ def ui(
     except CredentialError as exc:
         err_console.print(error_line(exc))
         raise typer.Exit(2) from None
+    except UiPortBusy as exc:
+        err_console.print(error_line(exc))
+        raise typer.Exit(1) from None
     raise typer.Exit(code)
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from core.config import load_settings
+from core.config import Settings, load_settings
 from core.processes import free_port, pid_alive, port_open, wait_until
 from funnel_ui.launcher import healthy, streamlit_command
 
@@ -112,13 +112,38 @@ def test_an_unusable_password_file_stops_it_before_anything_starts(tmp_path: Pat
     settings.home.mkdir(parents=True)
     settings.ui_password_file.write_text("short\n")
     settings.ui_password_file.chmod(0o600)
-    done = subprocess.run(
-        [sys.executable, "-m", "touchstream", "ui"],
+    done = run_ui_command(settings)
+    assert done.returncode == 2
+    assert "no usable key" in done.stderr
+    assert not port_open(settings.ui_port)
+
+
+def run_ui_command(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "touchstream", "ui", *args],
         env={**os.environ, **settings.to_env()},
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+@pytest.mark.parametrize("port", ["0", "70000", "-1", "abc", "8501; rm -rf /"])
+def test_a_bad_port_is_refused_before_anything_starts(tmp_path: Path, port: str) -> None:
+    settings = load_settings(env={}, home=tmp_path / "home")
+    done = run_ui_command(settings, "--port", port)
     assert done.returncode == 2
-    assert "no usable key" in done.stderr
-    assert not port_open(settings.ui_port)
+    assert "--port" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not settings.ui_password_file.exists()
+
+
+def test_a_busy_port_is_said_plainly(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        settings = load_settings(env={}, home=tmp_path / "home", ui_port=taken.getsockname()[1])
+        done = run_ui_command(settings)
+    assert done.returncode == 1
+    assert f"port {settings.ui_port} on 127.0.0.1 is in use" in done.stderr
+    assert "Traceback" not in done.stderr
