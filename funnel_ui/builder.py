@@ -17,6 +17,7 @@ from core.clock import DAY_MS
 
 MAX_NAME_CHARS = 80
 MAX_ROWS = 12
+COLUMNS = ("name", "event", "filters")
 
 
 def filters_text(where: Mapping[str, str]) -> str:
@@ -44,13 +45,14 @@ def build_funnel(
 ) -> FunnelSpec:
     """The funnel the builder describes; blank rows are skipped, every other mistake is a
     FunnelInputError naming the row."""
+    filled = [(n, r) for n, r in enumerate(rows, start=1) if any(str(r.get(k) or "").strip() for k in COLUMNS)]
+    if len(filled) > MAX_ROWS:  # before parsing any: a pasted table of thousands costs nothing
+        raise FunnelInputError("too_many_steps", f"a funnel has at most {MAX_ROWS} steps")
     steps = []
-    for number, row in enumerate(rows, start=1):
+    for number, row in filled:
         event = str(row.get("event") or "").strip()
         filters = str(row.get("filters") or "").strip()
         name = str(row.get("name") or "").strip()
-        if not event and not filters and not name:
-            continue
         if not event:
             raise FunnelInputError("bad_step", f"row {number}: choose an event")
         if len(name) > MAX_NAME_CHARS:
@@ -60,8 +62,6 @@ def build_funnel(
         except FunnelInputError as exc:
             raise FunnelInputError(exc.reason, f"row {number}: {exc}") from None
         steps.append(step.model_copy(update={"name": name or None}))
-    if len(steps) > MAX_ROWS:
-        raise FunnelInputError("too_many_steps", f"a funnel has at most {MAX_ROWS} steps")
     excluded = []
     for number, line in enumerate(exclusions.splitlines(), start=1):
         if line.strip():

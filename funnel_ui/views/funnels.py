@@ -15,7 +15,7 @@ from analytics.funnels import FunnelInputError, FunnelResult, FunnelSpec, saved_
 from analytics.funnels.spec import breakdown_dimensions
 from core.contract import default_catalogue
 from funnel_ui import charts, data
-from funnel_ui.builder import build_funnel, exclusions_text, expiry_ms, rows_of
+from funnel_ui.builder import COLUMNS, build_funnel, exclusions_text, expiry_ms, rows_of
 from funnel_ui.text import markdown, percent, seconds
 from funnel_ui.widgets import EXPECTED_ERRORS, date_range, load, show_error, today
 
@@ -75,7 +75,7 @@ def _builder() -> str | None:
             "Steps in order: an event of the catalogue and exact property values, e.g. `flow=plan_upgrade step=2`."
         )
         rows = st.data_editor(
-            pd.DataFrame(rows_of(saved), columns=["name", "event", "filters"]),
+            pd.DataFrame(rows_of(saved), columns=list(COLUMNS)),
             num_rows="dynamic",
             hide_index=True,
             key=f"funnel_steps_{chosen}",

@@ -44,6 +44,7 @@ def test_a_saved_funnel_round_trips_through_the_builder(name: str) -> None:
         ([{"event": "flow_step x=1", "filters": ""}, *ROWS], "30m", None, "", "unknown_event"),  # event quoted whole
         ([{"event": "flow_step", "name": "n" * 81}, *ROWS], "30m", None, "", "bad_step"),
         (ROWS * 5, "30m", None, "", "too_many_steps"),
+        ([{"event": "nope"}] * 100_000, "30m", None, "", "too_many_steps"),  # refused before parsing
         (ROWS, "30 minutes", None, "", "bad_window"),
         (ROWS, "0s", None, "", "bad_window"),
         (ROWS, "30m", "channel) OR (1", "", "unknown_breakdown"),
