@@ -21,7 +21,9 @@ The rule (docs/metrics.md, "Anomalies"):
 
 No flag without MIN_HISTORY earlier values of a view: a short history says nothing about
 normal (days need two weeks before the week-over-week view speaks). A missing value (None)
-has no change and breaks neither history nor flags elsewhere.
+has no change and breaks neither history nor flags elsewhere. Zeros before a series' first
+non-zero value are no data yet (a range that starts before the events do), not a history of
+zeros: the start of the data is never a spike.
 """
 
 from __future__ import annotations
@@ -92,6 +94,8 @@ def _recent_level(values: Sequence[float | None], t: int) -> float:
 
 def flag_anomalies(values: Sequence[float | None], grain: str) -> list[Anomaly | None]:
     """One entry per point: the anomaly at that point, or None."""
+    first = next((i for i, v in enumerate(values) if v), len(values))
+    values = [None] * first + list(values[first:])
     changes = _lagged_changes(values, 1)
     season = SEASON.get(grain)
     seasonal = _lagged_changes(values, season) if season else None

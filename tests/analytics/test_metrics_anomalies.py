@@ -108,3 +108,11 @@ def test_only_the_last_window_counts() -> None:
     series = wild + calm
     assert flagged(series)[len(series) - 1] == "spike"
     assert K == 3.5
+
+
+def test_the_start_of_the_data_is_not_a_spike() -> None:
+    """A range that starts before the events do: leading zeros are no data, not a calm history."""
+    series = [0.0] * 25 + noisy(20)
+    assert flagged(series) == {}
+    series[40] *= 1.6  # once there is history, a spike is still a spike
+    assert flagged(series) == {40: "spike"}
