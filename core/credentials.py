@@ -1,5 +1,5 @@
 """Credentials kept as files: the back end's bearer key (business and service events must
-carry it), the touchpoint admin token and the operator UI's password.
+carry it), the warehouse owner's token, the touchpoint admin token and the operator UI's password.
 
 ``TOUCHSTREAM_BACKEND_KEY`` wins when set. Otherwise whoever needs the key first (the
 collector, ``touchstream send``, the demo, the touchpoint service) generates it under
@@ -67,8 +67,16 @@ def _create(path: Path) -> None:
             os.unlink(temporary)
 
 
+def read_secret(path: Path) -> str:
+    """The secret stored at ``path``, refusing a file that others could read or that someone else owns."""
+    return _read(path)
+
+
 def _read(path: Path) -> str:
-    mode = path.stat().st_mode
+    info = path.stat()
+    mode = info.st_mode
+    if info.st_uid != os.getuid():
+        raise CredentialError(f"{path} belongs to uid {info.st_uid}, not to you; delete it to regenerate")
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise CredentialError(f"{path} is readable by others (mode {mode & 0o777:o}); chmod 600 it")
     key = path.read_text(encoding="ascii", errors="replace").strip()
