@@ -14,6 +14,10 @@ import io
 import re
 from collections.abc import Iterable, Sequence
 
+from analytics.formatting import csv_safe, duration
+
+seconds = duration  # the pages' name for it
+
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
 MAX_SHOWN_CHARS = 120
 
@@ -38,29 +42,12 @@ def percent(rate: float | None) -> str:
     return "-" if rate is None else f"{100 * rate:.2f}%"
 
 
-def seconds(value: float | None) -> str:
-    """A duration as people read it: 42 s, 3.5 min, 2.0 h."""
-    if value is None:
-        return "-"
-    if value < 120:
-        return f"{value:.0f} s"
-    if value < 7200:
-        return f"{value / 60:.1f} min"
-    return f"{value / 3600:.1f} h"
-
-
 def csv_text(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     """Rows as CSV, text cells a spreadsheet would run as a formula (leading ``= + - @``, tab, CR)
     prefixed with ``'``, as the funnel engine writes its drop-off CSV (OWASP's advice)."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([_cell(c) for c in columns])
+    writer.writerow([csv_safe(c) for c in columns])
     for row in rows:
-        writer.writerow([_cell(v) for v in row])
+        writer.writerow([csv_safe(v) for v in row])
     return out.getvalue()
-
-
-def _cell(value: object) -> object:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from analytics.formatting import duration
 from analytics.funnels import FunnelResult, StepResult
 
 BAR_WIDTH = 30
@@ -18,16 +19,6 @@ BAR_WIDTH = 30
 def _bar(share: float) -> Text:
     filled = round(BAR_WIDTH * max(0.0, min(1.0, share)))
     return Text("█" * filled + "░" * (BAR_WIDTH - filled), style="cyan")
-
-
-def _seconds(value: float | None) -> str:
-    if value is None:
-        return "-"
-    if value < 120:
-        return f"{value:.1f}s"
-    if value < 7200:
-        return f"{value / 60:.1f}m"
-    return f"{value / 3600:.1f}h"
 
 
 def _steps_table(title: str, steps: list[StepResult], drop_index: int | None) -> Table:
@@ -42,8 +33,8 @@ def _steps_table(title: str, steps: list[StepResult], drop_index: int | None) ->
             f"{step.users:,}",
             f"{step.conversion_from_start:.1%}",
             f"{step.conversion_from_previous:.1%}",
-            _seconds(step.median_seconds_to_convert),
-            _seconds(step.p90_seconds_to_convert),
+            duration(step.median_seconds_to_convert),
+            duration(step.p90_seconds_to_convert),
             Text.assemble(_bar(step.conversion_from_start), (" ◀ biggest drop" if marked else "", "bold red")),
         )
     return table

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any, TextIO
 
+from analytics.formatting import csv_safe
 from analytics.funnels.compile import drop_off_query, funnel_query, time_to_convert_query
 from analytics.funnels.dropoff import biggest_drop, breakdown_outliers
 from analytics.funnels.result import NO_VALUE, BreakdownResult, FunnelResult, StepResult
@@ -105,13 +106,9 @@ def write_drop_off_csv(users: Iterable[DropOffUser], handle: TextIO) -> int:
     writer.writerow(["user_id", "breakdown", "reached_at_ms"])
     count = 0
     for user in users:
-        writer.writerow([_csv_safe(user.user_id), _csv_safe(user.breakdown or ""), user.reached_at_ms])
+        writer.writerow([csv_safe(user.user_id), csv_safe(user.breakdown or ""), user.reached_at_ms])
         count += 1
     return count
-
-
-def _csv_safe(text: str) -> str:
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _check_step_index(spec: FunnelSpec, step_index: int) -> None:
