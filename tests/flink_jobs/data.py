@@ -97,6 +97,9 @@ def segment_lines(events: list[dict[str, Any]], segments: int) -> list[list[byte
     chunks = [lines[i : i + size] for i in range(0, len(lines), size)]
     for k in range(1, len(chunks)):
         chunks[k].append(chunks[k - 1][0])  # a client retry: same event_id, same ts, next segment
+    # another user's client reusing an event id: a different event, not a duplicate
+    borrowed = orjson.loads(chunks[0][1])
+    chunks[0].append(orjson.dumps({**borrowed, "user_id": next(u for u in USERS if u != borrowed["user_id"])}))
     chunks[1].insert(3, BAD_LINES[0])
     chunks[-2].append(BAD_LINES[1])
     chunks[-1].insert(len(chunks[-1]) // 2, orjson.dumps(late_event(events)))
@@ -104,7 +107,8 @@ def segment_lines(events: list[dict[str, Any]], segments: int) -> list[list[byte
     return chunks
 
 
-def unique_ids(chunks: list[list[bytes]]) -> set[str]:
+def unique_ids(chunks: list[list[bytes]]) -> set[tuple[str, str]]:
+    """The distinct events: ``(user_id, event_id)``, the job's dedup key."""
     ids = set()
     for chunk in chunks:
         for line in chunk:
@@ -113,7 +117,7 @@ def unique_ids(chunks: list[list[bytes]]) -> set[str]:
             except orjson.JSONDecodeError:
                 continue
             if record.get("user_id"):
-                ids.add(record["event_id"])
+                ids.add((record["user_id"], record["event_id"]))
     return ids
 
 

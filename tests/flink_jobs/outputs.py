@@ -24,9 +24,9 @@ def rows(out: Path, table: str) -> list[dict[str, Any]]:
     return found
 
 
-def event_ids(out: Path) -> list[str]:
-    """The event ids of the committed ``events`` output (each row holds the event-log line)."""
-    return [orjson.loads(r["line"])["event_id"] for r in rows(out, "events")]
+def event_ids(out: Path) -> list[tuple[str, str]]:
+    """``(user_id, event_id)`` of every row of the committed ``events`` output (a row holds the line)."""
+    return [(e["user_id"], e["event_id"]) for e in (orjson.loads(r["line"]) for r in rows(out, "events"))]
 
 
 def canonical(records: list[dict[str, Any]], drop: tuple[str, ...] = ()) -> list[str]:

@@ -51,7 +51,7 @@ def test_backfill_loads_the_warehouse_and_stops_what_it_started(tmp_path: Path) 
     assert not embedded_running(settings)
 
     # the events and tag changes are in the warehouse, without a running stack
-    count = touchstream(home, "sql", "SELECT count() AS n, uniqExact(event_id) AS ids FROM events", "--json")
+    count = touchstream(home, "sql", "SELECT count() AS n, uniqExact(user_id, event_id) AS ids FROM events", "--json")
     assert count.returncode == 0, count.stderr
     assert orjson.loads(count.stdout) == [{"n": unique, "ids": unique}]
     tags = touchstream(home, "sql", "SELECT count() AS n FROM tag_changes", "--json")
