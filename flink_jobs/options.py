@@ -36,10 +36,10 @@ class JobOptions(EnvironmentSettings):
     checkpoint_interval_ms: int = Field(10_000, ge=0)
     dedup_ttl_ms: int = Field(6 * 3_600_000, ge=0)  # duplicates (client retries) arrive within minutes
     bundle_time_ms: int = Field(20, ge=0)
-    monitor_interval_ms: int = Field(1_000, ge=0)
+    monitor_interval_ms: int = Field(200, ge=0)  # how soon a published segment is read
     parallelism: int = Field(1, ge=1)  # ordered splits need one reader; the whole job is tiny on 2 cores
     flush_interval_ms: int = Field(200, ge=0)  # Redis writes are at most this old unless the stream stalls
-    tag_batch_ms: int = Field(500, gt=0)  # streaming: the tag step sees each user's events in windows this long
+    tag_batch_ms: int = Field(200, gt=0)  # streaming: the tag step sees each user's events in windows this long
     backfill_tag_batch_ms: int = Field(7 * DAY_MS, gt=0)  # BATCH: timers fire per key at the end anyway
     tag_shards: int = Field(32, ge=0)  # streaming: the tag step's keys, hash buckets of user ids (0: one per user)
     backfill_tag_shards: int = Field(0, ge=0)  # BATCH: by user; a key's input waits in state until its timers fire

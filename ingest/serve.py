@@ -28,7 +28,7 @@ def run_collector(
     quarantine_dir: Path,
     workers: int = 2,
     threads: int = 8,
-    roll_seconds: float = 1.0,
+    roll_seconds: float = 0.5,
 ) -> None:
     """Serve until SIGTERM/SIGINT. Segments are published at most ``roll_seconds`` after their first write."""
     prepare_metrics_dir(settings.home / "collector-metrics")  # before prometheus_client is imported

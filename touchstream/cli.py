@@ -82,7 +82,10 @@ def collector(
     quarantine_dir: Annotated[Path | None, typer.Option(help="Quarantine log directory.")] = None,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 2,
     threads: Annotated[int, typer.Option(help="Threads per worker.")] = 8,
-    roll_seconds: Annotated[float, typer.Option(help="Max age of a segment before it is published.")] = 1.0,
+    roll_seconds: Annotated[
+        float,
+        typer.Option(help="Max age of a segment before it is published (bounds the disorder between workers)."),
+    ] = 0.5,
 ) -> None:
     """Run the event collector (POST /v1/collect)."""
     from core.credentials import CredentialError
