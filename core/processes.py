@@ -63,6 +63,15 @@ def stop_process_group(pid: int, timeout: float = 10.0, kill_timeout: float = 5.
     return True
 
 
+def die_with_parent() -> None:
+    """A ``preexec_fn``: the child is SIGKILLed when the process that started it dies (Linux
+    ``PR_SET_PDEATHSIG``), so servers a test session starts never outlive a killed session."""
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port on ``host`` that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

