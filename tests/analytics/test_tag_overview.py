@@ -65,7 +65,12 @@ def test_live_tag_sizes_follow_each_users_latest_change(wh: Warehouse) -> None:
     }
     assert live_tag_sizes(wh, now_ms=NOW)[0].tag == "browser:broadband"  # largest first
     assert len(live_tag_sizes(wh, now_ms=NOW, limit=1)) == 1
-    assert wh.query("SELECT count() FROM system.tables WHERE name = 'events_store'").scalar() == 1
+    assert (
+        wh.query(
+            "SELECT count() FROM system.tables WHERE name = 'events_store' AND database = currentDatabase()"
+        ).scalar()
+        == 1
+    )
 
 
 def test_audience_sizes_count_members_ever_and_live_by_their_latest_save(wh: Warehouse) -> None:
