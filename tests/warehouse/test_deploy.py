@@ -1,4 +1,5 @@
-"""Cluster wiring (docker-compose.yml, Dockerfile): nothing but the collector is published,
+"""Cluster wiring (docker-compose.yml, Dockerfile): only the services people reach are
+published (the collector, the touchpoint service, the operator UI, each with its credential),
 and ClickHouse and Redis require credentials that come from the environment."""
 
 from __future__ import annotations
@@ -13,9 +14,14 @@ COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
 
 
-def test_only_the_collector_is_published() -> None:
+def test_only_the_services_people_reach_are_published() -> None:
     published = sorted(name for name, service in SERVICES.items() if service.get("ports"))
-    assert published == ["collector"]
+    assert published == ["collector", "touchpoints", "ui"]
+    assert (
+        "${TOUCHPOINTS_ADMIN_TOKEN:?" in SERVICES["touchpoints"]["environment"]["TOUCHSTREAM_TOUCHPOINTS_ADMIN_TOKEN"]
+    )
+    assert "${UI_PASSWORD:?" in SERVICES["ui"]["environment"]["TOUCHSTREAM_UI_PASSWORD"]
+    assert "touchstream_reader" in SERVICES["ui"]["environment"]["TOUCHSTREAM_WAREHOUSE_URL"]
     assert COMPOSE["networks"]["internal"]["internal"] is True
     for name in ("clickhouse", "redis", "warehouse-loader", "pipeline"):
         assert SERVICES[name]["networks"] == ["internal"], name
@@ -24,7 +30,14 @@ def test_only_the_collector_is_published() -> None:
 def test_credentials_are_required_from_the_environment() -> None:
     text = (ROOT / "docker-compose.yml").read_text()
     variables = re.findall(r"\$\{([A-Z_]+)(:\?[^}]*)?\}", text)
-    assert {name for name, _ in variables} == {"CLICKHOUSE_PASSWORD", "CLICKHOUSE_READER_PASSWORD", "REDIS_PASSWORD"}
+    assert {name for name, _ in variables} == {
+        "CLICKHOUSE_PASSWORD",
+        "CLICKHOUSE_READER_PASSWORD",
+        "REDIS_PASSWORD",
+        "BACKEND_KEY",
+        "TOUCHPOINTS_ADMIN_TOKEN",
+        "UI_PASSWORD",
+    }
     assert all(required for _, required in variables), "every credential must be required (${VAR:?...})"
     env = SERVICES["warehouse-loader"]["environment"]
     assert env["TOUCHSTREAM_WAREHOUSE_URL"].startswith("clickhouse://touchstream:${CLICKHOUSE_PASSWORD")
