@@ -99,7 +99,8 @@ def segment_lines(events: list[dict[str, Any]], segments: int) -> list[list[byte
         chunks[k].append(chunks[k - 1][0])  # a client retry: same event_id, same ts, next segment
     # another user's client reusing an event id: a different event, not a duplicate
     borrowed = orjson.loads(chunks[0][1])
-    chunks[0].append(orjson.dumps({**borrowed, "user_id": next(u for u in USERS if u != borrowed["user_id"])}))
+    other = next(u for u in USERS if u != borrowed["user_id"])
+    chunks[0].insert(2, orjson.dumps({**borrowed, "user_id": other}))  # right after it: on time
     chunks[1].insert(3, BAD_LINES[0])
     chunks[-2].append(BAD_LINES[1])
     chunks[-1].insert(len(chunks[-1]) // 2, orjson.dumps(late_event(events)))
