@@ -100,19 +100,21 @@ def wait_ready(service: Service, timeout: float = 240.0) -> None:
     wait_until(ready, timeout, f"{service.name} to be ready", interval=0.2)
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _already_stopping(_signum: int, _frame: object) -> None:
+    console.print("already stopping: each service gets SIGTERM, then SIGKILL if it lingers")
+
+
 def run_stack(
     settings: Settings, *, demo: bool, users: int, days: int, seed: int, exit_after_demo: bool = False
 ) -> None:
     """Start every service, optionally replay demo traffic, then run until interrupted."""
     settings.home.mkdir(parents=True, exist_ok=True)
     services = stack_services(settings)
-    stopping = False
-
-    def on_signal(signum: int, _frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGTERM, _interrupt)  # stopped like Ctrl-C, in any phase (the demo too)
     live: LiveReplay | None = None
     embedded_redis = settings.redis_url is None
     try:
@@ -131,7 +133,7 @@ def run_stack(
             return
         console.print(_ui_line(settings), markup=False, soft_wrap=True)
         console.print("running; Ctrl-C stops every service")
-        while not stopping:
+        while True:
             for service in services:
                 if not service.alive():
                     raise RuntimeError(f"{service.name} died; see {settings.home}/logs/{service.name}.log")
@@ -139,9 +141,14 @@ def run_stack(
     except KeyboardInterrupt:
         pass
     finally:
+        # a second Ctrl-C must not abandon the services not stopped yet: each stop is bounded
+        signal.signal(signal.SIGINT, _already_stopping)
+        signal.signal(signal.SIGTERM, _already_stopping)
         if live is not None:
             live.stop()
         for service in reversed(services):
+            if service.alive():
+                console.print(f"stopping [bold]{service.name}[/bold] …")
             service.stop()
         if embedded_redis:
             from tagging.profiles import stop_embedded

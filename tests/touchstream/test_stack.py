@@ -102,8 +102,15 @@ def test_demo_stack_answers_sql_while_running(tmp_path: Path) -> None:
         assert f"operator UI at {settings.ui_url}" in log.read_text()
         assert settings.ui_password_file.stat().st_mode & 0o077 == 0
     finally:
-        os.killpg(stack.pid, signal.SIGTERM)
+        os.kill(stack.pid, signal.SIGINT)  # Ctrl-C (the services run in sessions of their own)
+        wait_until(lambda: b"stopping" in log.read_bytes() or stack.poll() is not None, 60, "the stack to stop")
+        if stack.poll() is None:
+            os.kill(stack.pid, signal.SIGINT)  # an impatient second Ctrl-C: the stop goes on
         stack.wait(150)
+    output = log.read_text()
+    assert stack.returncode == 0 and "stack stopped" in output, output[-2000:]
+    left = subprocess.run(["pgrep", "-f", str(settings.home)], capture_output=True, text=True).stdout.split()
+    assert left == [], f"still running: {left}"  # the services and the embedded Redis
     assert not port_open(settings.collector_port)
     assert not port_open(settings.touchpoints_port)
     assert not port_open(settings.ui_port)
