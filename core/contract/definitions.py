@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from functools import cache
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Literal
 
 import yaml
 from pydantic import Field, model_validator
@@ -91,7 +91,6 @@ class Flow(StrictModel):
 
 
 SlotKind = Literal["login_popup", "precision_floor", "banner", "floating_icon", "reminder", "associated_recommendation"]
-SLOT_KINDS: tuple[str, ...] = get_args(SlotKind)
 
 
 class Slot(StrictModel):
