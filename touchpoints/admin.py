@@ -1,5 +1,9 @@
 """The admin API under ``/v1/admin/``: campaigns, slots, the audit log, audience checks.
 
+Slots are those of the contract (``core/contract/slots.yaml``) and those operators create
+here (``POST /v1/admin/slots``, kept in the store beside the contract's settings);
+campaigns may name both.
+
 ``Authorization: Bearer <admin token>`` is required: without it 401, with a wrong one 403.
 Every change also names its operator (``X-Operator``), which the audit log keeps with the
 time, the source address and the definition before and after. A change is visible to every
@@ -17,15 +21,16 @@ import redis
 from flask import Blueprint, Response, request
 from pydantic import ValidationError
 
+from core.contract.definitions import Slot
 from touchpoints import metrics
 from touchpoints.api import touchpoints
 from touchpoints.audience import AudienceError, compile_audience
 from touchpoints.catalog import served_slots
 from touchpoints.definitions import DefinitionError, validation_message
 from touchpoints.errors import ApiError, json_response
-from touchpoints.model import ID_PATTERN, SlotSettings, Status
+from touchpoints.model import ID_PATTERN, Status, StoredSlot
 from touchpoints.schemas import OPERATOR_PATTERN, AudienceCheckIn
-from touchpoints.store import StoreConflict, Stored
+from touchpoints.store import StoreConflict, Stored, parse_slots
 
 admin = Blueprint("touchpoints_admin", __name__, url_prefix="/v1/admin")
 
@@ -109,7 +114,7 @@ def _parse_campaign(raw: Any, campaign_id: str | None = None) -> Any:
     if campaign_id is not None and isinstance(raw, dict) and raw.setdefault("id", campaign_id) != campaign_id:
         raise ApiError(400, "id_mismatch", f"the body's id {str(raw['id'])[:64]!r} is not {campaign_id}")
     try:
-        return touchpoints().context.parse_campaign(raw)
+        return touchpoints().context.parse_campaign(raw, _all_slots())
     except DefinitionError as exc:
         raise ApiError(400, exc.reason, str(exc)) from None
 
@@ -181,11 +186,18 @@ def campaign_action(campaign_id: str, action: str) -> Response:
 
 
 # -- slots -------------------------------------------------------------------------------
-def _slot_view(slot_id: str, stored: Stored | None) -> dict[str, Any]:
+MAX_SLOT_ID_CHARS = 64
+
+
+def _all_slots() -> dict[str, Slot]:
+    """The contract's slots and the created ones, as the store has them now."""
     tp = touchpoints()
-    contract = tp.context.contract.slots[slot_id]
-    settings = SlotSettings.model_validate(stored.body) if stored else SlotSettings()
-    served = served_slots({slot_id: contract}, {slot_id: settings})[slot_id]
+    return tp.context.slots_with(parse_slots(tp.store.list("slot")))
+
+
+def _slot_view(slot_id: str, definition: Slot, stored: Stored | None) -> dict[str, Any]:
+    settings = parse_slots([stored]) if stored else {}
+    served = served_slots({slot_id: definition}, settings)[slot_id]
     return {
         "slot": {
             "id": slot_id,
@@ -193,7 +205,8 @@ def _slot_view(slot_id: str, stored: Stored | None) -> dict[str, Any]:
             "kind": served.kind,
             "capacity": served.capacity,
             "status": served.status,
-            "contract_capacity": contract.capacity,
+            "contract_capacity": definition.capacity,
+            "origin": "contract" if slot_id in touchpoints().context.contract.slots else "admin",
         },
         "revision": stored.revision if stored else 0,
         "updated_at": stored.updated_at if stored else None,
@@ -201,41 +214,65 @@ def _slot_view(slot_id: str, stored: Stored | None) -> dict[str, Any]:
     }
 
 
-def _known_slot(slot_id: str) -> str:
-    if slot_id not in touchpoints().context.contract.slots:
-        raise ApiError(404, "unknown_slot", "no such slot in core/contract/slots.yaml")
-    return slot_id
+def _known_slot(slot_id: str) -> tuple[Slot, Stored | None, StoredSlot]:
+    """The slot's definition, its stored document and settings, or 404."""
+    tp = touchpoints()
+    stored = tp.store.get("slot", slot_id) if len(slot_id) <= MAX_SLOT_ID_CHARS else None
+    settings = parse_slots([stored]) if stored else {}
+    definition = tp.context.slots_with(settings).get(slot_id)
+    if definition is None:
+        raise ApiError(404, "unknown_slot", "no such slot in core/contract/slots.yaml or created here")
+    return definition, stored, settings.get(slot_id) or StoredSlot()
 
 
 @admin.get("/slots")
 def list_slots() -> Response:
+    stored = {s.id: s for s in touchpoints().store.list("slot")}
+    definitions = touchpoints().context.slots_with(parse_slots(stored.values()))
+    return json_response({"slots": [_slot_view(i, d, stored.get(i)) for i, d in definitions.items()]})
+
+
+@admin.post("/slots")
+def create_slot() -> tuple[Response, int]:
+    operator = _operator()
     tp = touchpoints()
-    stored = {s.id: s for s in tp.store.list("slot")}
-    return json_response({"slots": [_slot_view(s, stored.get(s)) for s in tp.context.contract.slots]})
+    try:
+        slot_id, definition, status = tp.context.parse_new_slot(_body())
+    except DefinitionError as exc:
+        raise ApiError(400, exc.reason, str(exc)) from None
+    if slot_id in tp.context.contract.slots:
+        raise ApiError(409, "exists", f"slot {slot_id} is in core/contract/slots.yaml")
+    try:
+        slot = StoredSlot(status=status, definition=definition)
+        stored = tp.store.create_slot(slot_id, slot, actor=operator, source_ip=_source())
+    except StoreConflict as exc:
+        raise _conflict(exc) from None
+    return json_response(_slot_view(slot_id, definition, stored)), 201
 
 
 @admin.get("/slots/<slot_id>")
 def get_slot(slot_id: str) -> Response:
-    return json_response(_slot_view(_known_slot(slot_id), touchpoints().store.get("slot", slot_id)))
+    definition, stored, _ = _known_slot(slot_id)
+    return json_response(_slot_view(slot_id, definition, stored))
 
 
 @admin.put("/slots/<slot_id>")
 def put_slot(slot_id: str) -> Response:
     operator = _operator()
-    _known_slot(slot_id)
+    definition, _, own = _known_slot(slot_id)
     tp = touchpoints()
     try:
-        settings = tp.context.parse_slot_settings(slot_id, _body())
+        settings = tp.context.parse_slot_settings(_body())
     except DefinitionError as exc:
         raise ApiError(400, exc.reason, str(exc)) from None
-    current = tp.store.get("slot", slot_id)
-    if current is not None and current.body.get("status") == "archived":
+    if own.status == "archived":
         raise ApiError(409, "archived", f"slot {slot_id} is archived")
+    kept = StoredSlot(**settings.model_dump(), definition=own.definition)  # a created slot keeps its definition
     try:
-        stored = tp.store.save_slot(slot_id, settings, actor=operator, action="update", source_ip=_source())
+        stored = tp.store.save_slot(slot_id, kept, actor=operator, action="update", source_ip=_source())
     except StoreConflict as exc:
         raise _conflict(exc) from None
-    return json_response(_slot_view(slot_id, stored))
+    return json_response(_slot_view(slot_id, definition, stored))
 
 
 @admin.post("/slots/<slot_id>/<action>")
@@ -243,18 +280,17 @@ def slot_action(slot_id: str, action: str) -> Response:
     if action not in ACTIONS:
         raise ApiError(404, "unknown_action", f"actions are {', '.join(ACTIONS)}")
     operator = _operator()
-    _known_slot(slot_id)
+    definition, current, _ = _known_slot(slot_id)
     tp = touchpoints()
-    current = tp.store.get("slot", slot_id)
     try:
         if current is None:
-            settings = SlotSettings(status=ACTIONS[action])
+            settings = StoredSlot(status=ACTIONS[action])
             stored = tp.store.save_slot(slot_id, settings, actor=operator, action=action, source_ip=_source())
         else:
             stored = tp.store.set_status("slot", slot_id, ACTIONS[action], actor=operator, source_ip=_source())
     except StoreConflict as exc:
         raise _conflict(exc) from None
-    return json_response(_slot_view(slot_id, stored))
+    return json_response(_slot_view(slot_id, definition, stored))
 
 
 # -- audit and checks --------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """The public API: ``GET /v1/touchpoints``, ``/healthz``, ``/metrics``, ``/openapi.json``.
 
 Every parameter is checked before anything is read: unknown or repeated parameters,
-malformed ids, unknown channels, slots, contexts and time zones get a 400 with a reason.
+malformed ids, unknown channels, slots, contexts and time zones get a 400 with a reason. A
+well-formed slot id that is neither in the contract nor created through the admin API is
+refused (400 unknown_slot) once the store's version is read, in the same round trip.
 """
 
 from __future__ import annotations
@@ -19,10 +21,10 @@ from pydantic import ValidationError
 
 from core.serving import render_metrics
 from touchpoints import metrics
-from touchpoints.definitions import DefinitionContext
+from touchpoints.definitions import DefinitionContext, first_error
 from touchpoints.errors import ApiError, json_response
 from touchpoints.schemas import DecisionQuery
-from touchpoints.service import DecisionRequest, DecisionService
+from touchpoints.service import DecisionRequest, DecisionService, UnknownSlot
 from touchpoints.store import CampaignStore
 
 public = Blueprint("touchpoints", __name__)
@@ -69,24 +71,25 @@ def parse_query(args: Any, tp: Touchpoints) -> DecisionRequest:
     try:
         query = DecisionQuery.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
-        field = str(err["loc"][0]) if err["loc"] else "query"
-        if err["type"] == "missing":
+        field, kind, message = first_error(exc, "query")
+        if kind == "missing":
             raise ApiError(400, "missing_parameter", f"{field} is required") from None
-        if field == "slot" and err["type"] == "too_long":
+        if field == "slot" and kind == "too_long":
             raise ApiError(400, "too_many_slots", f"{len(raw['slot'])} slots; one page asks for at most 12") from None
-        raise ApiError(400, f"invalid_{field}", f"{field}: {err['msg']}") from None
+        raise ApiError(400, f"invalid_{field}", f"{field}: {message}") from None
     contract = tp.context.contract
     if query.channel not in contract.channels:
         raise ApiError(400, "unknown_channel", f"channel must be one of {', '.join(contract.channels)}")
     slots = []
     for name in query.slot:
         slot_id = name if "." in name else f"{query.channel}.{name}"
-        slot = contract.slots.get(slot_id)
-        if slot is None:
+        # only the shape here: whether a created slot exists, the service knows once it has
+        # read the store's version (DecisionService.decide raises UnknownSlot)
+        if not tp.context.slot_id.fullmatch(slot_id):
             raise ApiError(400, "unknown_slot", f"{name[:80]!r} is not a slot of channel {query.channel}")
-        if slot.channel != query.channel:
-            raise ApiError(400, "slot_channel_mismatch", f"slot {slot_id} belongs to channel {slot.channel}")
+        channel = slot_id.split(".", 1)[0]
+        if channel != query.channel:
+            raise ApiError(400, "slot_channel_mismatch", f"slot {slot_id} belongs to channel {channel}")
         if slot_id in slots:
             raise ApiError(400, "duplicate_slot", f"slot {slot_id} requested twice")
         slots.append(slot_id)
@@ -120,7 +123,11 @@ def decide() -> Response:
     except ApiError:
         metrics.REQUESTS.labels("public", "400").inc()
         raise
-    outcome = tp.service.decide(decision)
+    try:
+        outcome = tp.service.decide(decision)
+    except UnknownSlot as exc:
+        metrics.REQUESTS.labels("public", "400").inc()
+        raise ApiError(400, "unknown_slot", f"{exc.slot_id} is not a slot of channel {decision.channel}") from None
     if outcome.degraded:
         metrics.DEGRADED.inc()
     if outcome.replayed:

@@ -21,7 +21,7 @@ from touchpoints.audience import Predicate
 from touchpoints.definitions import DefinitionContext, DefinitionError
 from touchpoints.facts import Facts
 from touchpoints.holdout import in_holdout
-from touchpoints.model import TIER_RANK, Campaign, QuietHours, SlotSettings
+from touchpoints.model import TIER_RANK, Campaign, QuietHours, StoredSlot
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +102,8 @@ class CompiledCampaign:
 
 @dataclass(frozen=True)
 class ServedSlot:
-    """A slot of the contract as the service serves it now (admin settings applied)."""
+    """A slot (of the contract or created through the admin API) as the service serves it
+    now (admin settings applied)."""
 
     id: str
     name: str  # without the channel: what a request may say
@@ -139,10 +140,11 @@ class CampaignSet:
         return CampaignSet(self.version, defaults, self.slots)
 
 
-def served_slots(contract_slots: Mapping[str, Slot], settings: Mapping[str, SlotSettings]) -> dict[str, ServedSlot]:
+def served_slots(definitions: Mapping[str, Slot], settings: Mapping[str, StoredSlot]) -> dict[str, ServedSlot]:
+    """``definitions``: the contract's slots and the created ones (DefinitionContext.slots_with)."""
     served = {}
-    for slot_id, slot in contract_slots.items():
-        own = settings.get(slot_id) or SlotSettings()
+    for slot_id, slot in definitions.items():
+        own = settings.get(slot_id) or StoredSlot()
         served[slot_id] = ServedSlot(
             id=slot_id,
             name=slot_id.split(".", 1)[1],
@@ -152,6 +154,13 @@ def served_slots(contract_slots: Mapping[str, Slot], settings: Mapping[str, Slot
             status=own.status,
         )
     return served
+
+
+def unknown_slot(slot_id: str) -> ServedSlot:
+    """A well-formed slot id this worker has not seen created, for an answer without Redis
+    (degraded): nothing can be placed in it, and the answer says degraded, not unknown."""
+    channel, _, name = slot_id.partition(".")
+    return ServedSlot(id=slot_id, name=name, channel=channel, kind="", capacity=0, status="active")
 
 
 class Compiler:
@@ -165,10 +174,12 @@ class Compiler:
         self,
         version: int,
         campaigns: Iterable[tuple[str, int, Campaign | Mapping[str, Any]]],
-        slot_settings: Mapping[str, SlotSettings],
+        slot_settings: Mapping[str, StoredSlot],
     ) -> CampaignSet:
         """``campaigns``: (id, revision, definition); a definition that no longer passes the
-        checks (a tag or slot it names was removed since it was saved) is left out, logged."""
+        checks (a tag or slot it names was removed since it was saved) is left out, logged.
+        ``slot_settings``: the store's, created slots included (campaigns may name those)."""
+        slots = self.context.slots_with(slot_settings)
         compiled: dict[str, CompiledCampaign] = {}
         fresh: dict[tuple[str, int], CompiledCampaign] = {}
         for campaign_id, revision, definition in campaigns:
@@ -177,10 +188,10 @@ class Compiler:
             if hit is None:
                 try:
                     campaign = definition if isinstance(definition, Campaign) else Campaign.model_validate(definition)
-                    hit = CompiledCampaign.compile(campaign, revision, self.context.check_campaign(campaign))
+                    hit = CompiledCampaign.compile(campaign, revision, self.context.check_campaign(campaign, slots))
                 except (ValidationError, DefinitionError) as exc:
                     logger.error("campaign %s (revision %d) is not served: %s", campaign_id, revision, exc)
                     continue
             compiled[campaign_id] = fresh[key] = hit
         self._cache = fresh
-        return CampaignSet(version, compiled, served_slots(self.context.contract.slots, slot_settings))
+        return CampaignSet(version, compiled, served_slots(slots, slot_settings))

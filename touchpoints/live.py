@@ -22,8 +22,7 @@ from tagging.profiles.contacts import ContactKeys, Counters
 from touchpoints.catalog import CampaignSet, Compiler
 from touchpoints.definitions import FileCampaign
 from touchpoints.facts import Facts, build_facts
-from touchpoints.model import SlotSettings
-from touchpoints.store import CampaignStore
+from touchpoints.store import CampaignStore, parse_slots
 
 logger = logging.getLogger(__name__)
 
@@ -103,14 +102,7 @@ class LiveCampaigns:
                 # a new or wiped store (campaigns are archived, never deleted): load the data files
                 self.store.sync_files(self.file_campaigns)
                 loaded, campaigns, slots = self.store.snapshot()
-            settings = {}
-            for s in slots:
-                try:
-                    settings[s.id] = SlotSettings.model_validate(s.body)
-                except ValueError as exc:
-                    logger.error("slot settings of %s are not served: %s", s.id, exc)
-            self._set = self.compiler.build(
-                loaded if loaded is not None else -1, [(c.id, c.revision, c.body) for c in campaigns], settings
-            )
+            definitions = [(c.id, c.revision, c.body) for c in campaigns]
+            self._set = self.compiler.build(loaded if loaded is not None else -1, definitions, parse_slots(slots))
             logger.info("serving campaign store version %s: %d campaigns", loaded, len(self._set.campaigns))
             return self._set

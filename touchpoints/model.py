@@ -13,9 +13,9 @@ import datetime as dt
 import re
 from typing import Literal
 
-from pydantic import AwareDatetime, Field, field_validator, model_validator
+from pydantic import AwareDatetime, ConfigDict, Field, field_validator, model_validator
 
-from core.contract.definitions import SlotKind
+from core.contract.definitions import SLOT_NAME_PATTERN, Slot, SlotKind
 from core.models import StrictModel
 
 Tier = Literal["announcement", "precision", "default"]
@@ -24,6 +24,9 @@ Status = Literal["active", "paused", "archived"]
 Category = Literal["marketing", "service"]
 
 ID_PATTERN = r"^[a-z][a-z0-9_-]{0,63}$"  # no ',', ':' or ';': the decision log joins ids with them
+# A created slot's id; its channel must also be one of the contract's (DefinitionContext.parse_new_slot).
+NEW_SLOT_ID_PATTERN = f"^[a-z][a-z0-9_]{{0,15}}\\.{SLOT_NAME_PATTERN}$"
+MAX_SLOT_CAPACITY = 20
 CONTENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 _LINK = re.compile(r"^(/[^\s]*|https://[^\s/]+(/[^\s]*)?)$")  # a path of the portal or an https URL
 
@@ -142,9 +145,34 @@ class Campaign(StrictModel):
 
 
 class SlotSettings(StrictModel):
-    """How the service serves one slot of the contract (``core/contract/slots.yaml``)."""
+    """How the service serves one slot (``PUT /v1/admin/slots/<id>``)."""
 
-    capacity: int | None = Field(default=None, ge=1, le=20)  # None: the contract's capacity
+    capacity: int | None = Field(default=None, ge=1, le=MAX_SLOT_CAPACITY)  # None: the definition's capacity
+    status: Status = "active"
+
+
+class StoredSlot(SlotSettings):
+    """What the store keeps per slot: its settings and, for a slot created through the admin
+    API, its definition (what ``core/contract/slots.yaml`` says of a contract slot), which
+    never changes: campaigns were checked against its kind."""
+
+    definition: Slot | None = None
+
+    def document(self) -> dict[str, object]:
+        """As stored: a contract slot's settings without an empty ``definition``."""
+        return self.model_dump(mode="json", exclude={"definition"} if self.definition is None else None)
+
+
+class NewSlot(StrictModel):
+    """``POST /v1/admin/slots``: a slot beside those of the contract. Strict types (no ``"2"``
+    for 2, no ``true`` for 1): an operator's typo is an error, not a guess."""
+
+    model_config = ConfigDict(strict=True)
+
+    id: str = Field(pattern=NEW_SLOT_ID_PATTERN, description="<channel>.<name>, e.g. app.topup_page_banner")
+    kind: SlotKind
+    capacity: int = Field(ge=1, le=MAX_SLOT_CAPACITY, description="How many items it shows")
+    key: Literal[False] = Field(default=False, description="Key slots are defined in core/contract/slots.yaml only")
     status: Status = "active"
 
 

@@ -14,8 +14,9 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from core.contract.definitions import SLOT_NAME_PATTERN
 from touchpoints.definitions import DefinitionContext
-from touchpoints.model import Campaign, SlotSettings
+from touchpoints.model import Campaign, NewSlot, SlotSettings
 from touchpoints.schemas import (
     OPERATOR_PATTERN,
     AudienceCheckIn,
@@ -85,8 +86,9 @@ def _query_parameters(context: DefinitionContext) -> list[dict[str, Any]]:
             prop = {k: v for k, v in prop.items() if v is not None}
         if name in enums:
             prop["enum"] = enums[name]
-        if name == "slot":
-            prop["items"] = {"type": "string", "enum": slot_names}
+        if name == "slot":  # the contract's, or (well-formed) created through POST /v1/admin/slots
+            created = {"type": "string", "pattern": f"^(?:{context.slot_id.pattern}|{SLOT_NAME_PATTERN})$"}
+            prop["items"] = {"anyOf": [{"type": "string", "enum": slot_names}, created]}
         parameters.append(
             {
                 "name": name,
@@ -106,6 +108,7 @@ def build_openapi(context: DefinitionContext) -> dict[str, Any]:
         HealthOut,
         Campaign,
         SlotSettings,
+        NewSlot,
         StoredCampaignOut,
         CampaignListOut,
         StoredSlotOut,
@@ -147,6 +150,11 @@ def build_openapi(context: DefinitionContext) -> dict[str, Any]:
             **extra,
         }
 
+    def create_op(summary: str, model: type[BaseModel], request: type[BaseModel]) -> dict[str, Any]:
+        created = {"201": _json(model, "Created")}
+        request_body = {"required": True, "content": {JSON: {"schema": _ref(request)}}}
+        return admin_op(summary, created, 400, 409, 415, parameters=[operator], requestBody=request_body)
+
     def status_op(kind: str, model: type[BaseModel], item: dict[str, Any]) -> dict[str, Any]:
         summary = f"Pause, resume or archive a {kind}"
         return admin_op(summary, {"200": _json(model, "Changed")}, 400, 404, 409, parameters=[item, action, operator])
@@ -182,15 +190,7 @@ def build_openapi(context: DefinitionContext) -> dict[str, Any]:
                     400,
                     parameters=[_query("status", {"type": "string", "enum": ["active", "paused", "archived"]})],
                 ),
-                "post": admin_op(
-                    "Create a campaign",
-                    {"201": _json(StoredCampaignOut, "Created")},
-                    400,
-                    409,
-                    415,
-                    parameters=[operator],
-                    requestBody=body,
-                ),
+                "post": create_op("Create a campaign", StoredCampaignOut, Campaign),
             },
             "/v1/admin/campaigns/{campaign_id}": {
                 "get": admin_op(
@@ -211,7 +211,14 @@ def build_openapi(context: DefinitionContext) -> dict[str, Any]:
             "/v1/admin/campaigns/{campaign_id}/{action}": {
                 "post": status_op("campaign", StoredCampaignOut, campaign_id)
             },
-            "/v1/admin/slots": {"get": admin_op("List slots as served", {"200": _json(SlotListOut, "Slots")})},
+            "/v1/admin/slots": {
+                "get": admin_op("List slots as served", {"200": _json(SlotListOut, "Slots")}),
+                "post": create_op(
+                    "Create a slot beside the contract's (served on the next request of every worker)",
+                    StoredSlotOut,
+                    NewSlot,
+                ),
+            },
             "/v1/admin/slots/{slot_id}": {
                 "get": admin_op("One slot", {"200": _json(StoredSlotOut, "The slot")}, 404, parameters=[slot_id]),
                 "put": admin_op(

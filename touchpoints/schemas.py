@@ -93,7 +93,8 @@ class ServedSlotOut(_Out):
     kind: str
     capacity: int
     status: Literal["active", "paused", "archived"]
-    contract_capacity: int
+    contract_capacity: int = Field(description="The capacity its definition gives (slots.yaml, or at creation)")
+    origin: Literal["contract", "admin"] = Field(description="core/contract/slots.yaml, or POST /v1/admin/slots")
 
 
 class StoredSlotOut(_Out):

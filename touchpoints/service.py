@@ -30,6 +30,7 @@ from ingest.enrich import user_agent_fields
 from tagging.profiles.contacts import ContactKeys, ContactScripts, Reservation, periods, request_key, seen_member
 from touchpoints import metrics
 from touchpoints.breaker import CircuitBreaker
+from touchpoints.catalog import unknown_slot
 from touchpoints.decide import DecisionInput, Plan, plan
 from touchpoints.decision_log import DecisionLog, bounded
 from touchpoints.facts import EMPTY, today_in
@@ -39,6 +40,14 @@ from touchpoints.model import Content, KnowledgeBase
 logger = logging.getLogger(__name__)
 
 MAX_PLAN_ATTEMPTS = 6
+
+
+class UnknownSlot(ValueError):
+    """A requested slot is neither in the contract nor created (as of the store's version)."""
+
+    def __init__(self, slot_id: str) -> None:
+        super().__init__(slot_id)
+        self.slot_id = slot_id
 
 
 @dataclass(frozen=True)
@@ -129,6 +138,9 @@ class DecisionService:
             except redis.RedisError as exc:
                 self._redis_failed("read", exc)
                 snapshot = None
+            unknown = [s for s in request.slots if snapshot is not None and s not in campaigns.slots]
+            if unknown:
+                raise UnknownSlot(unknown[0])
 
         excluded: dict[str, str] = {}
         for _attempt in range(MAX_PLAN_ATTEMPTS):
@@ -196,9 +208,8 @@ class DecisionService:
     ) -> Outcome:
         """Default content from memory, nothing counted: Redis is unavailable or too slow."""
         campaigns = self.live.current.only_default()
-        inputs = DecisionInput(
-            request.user_id, [campaigns.slots[s] for s in request.slots], now, local_time, request.context
-        )
+        slots = [campaigns.slots.get(s) or unknown_slot(s) for s in request.slots]  # not seen: maybe created
+        inputs = DecisionInput(request.user_id, slots, now, local_time, request.context)
         result = plan(inputs, campaigns, self.knowledge_base, EMPTY, None, self.config.marketing_cap_month)
         for slot in result.slots:
             slot.reason = "degraded"

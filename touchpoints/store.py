@@ -9,7 +9,7 @@ where, when, before and after), all or nothing.
 | key | type | content |
 |---|---|---|
 | ``<p>:{tp}:campaigns`` | hash | campaign id -> stored document (JSON) |
-| ``<p>:{tp}:slots`` | hash | slot id -> stored slot settings (JSON) |
+| ``<p>:{tp}:slots`` | hash | slot id -> stored slot settings, with the definition of a created slot (JSON) |
 | ``<p>:{tp}:version`` | string | bumped by every change |
 | ``<p>:{tp}:audit`` | stream | one entry (field ``entry``, JSON) per change, newest last, ~100k kept |
 | ``<p>:{tp}:exempt`` | set | campaigns exempt from the marketing cap (for counting exposures) |
@@ -29,7 +29,7 @@ from core.clock import now_ms
 from tagging.profiles.contacts import exempt_key
 from tagging.profiles.keys import DEFAULT_PREFIX
 from touchpoints.definitions import FileCampaign
-from touchpoints.model import Campaign, SlotSettings, Status
+from touchpoints.model import Campaign, Status, StoredSlot
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +53,18 @@ elseif ARGV[5] == '0' then
 end
 return {'ok', version}
 """
+
+
+def parse_slots(stored: Iterable[Stored]) -> dict[str, StoredSlot]:
+    """Stored slot documents as settings; one that no longer parses is logged and left out
+    (served with the contract's settings if it is a contract slot), never a failed request."""
+    parsed = {}
+    for s in stored:
+        try:
+            parsed[s.id] = StoredSlot.model_validate(s.body)
+        except ValueError as exc:
+            logger.error("slot settings of %s are not served: %s", s.id, exc)
+    return parsed
 
 
 class StoreConflict(Exception):
@@ -240,19 +252,25 @@ class CampaignStore:
             **kw,
         )
 
-    def save_slot(
-        self, slot_id: str, settings: SlotSettings, *, actor: str, action: str, source_ip: str = ""
-    ) -> Stored:
+    def save_slot(self, slot_id: str, settings: StoredSlot, *, actor: str, action: str, source_ip: str = "") -> Stored:
+        """Replace a slot's settings (a created slot's ``settings`` carry its definition along)."""
         before = self.get("slot", slot_id)
         return self.save(
             "slot",
             slot_id,
-            settings.model_dump(mode="json"),
+            settings.document(),
             actor=actor,
             action=action,
             expected_revision=before.revision if before else 0,
             source_ip=source_ip,
             before=before,
+        )
+
+    def create_slot(self, slot_id: str, slot: StoredSlot, *, actor: str, source_ip: str = "") -> Stored:
+        """Add a slot beside the contract's; :class:`StoreConflict` ``exists`` if the id is taken
+        (archived slots included: an id is never reused, reports would mix two slots)."""
+        return self.save(
+            "slot", slot_id, slot.document(), actor=actor, action="create", expected_revision=0, source_ip=source_ip
         )
 
     def set_status(

@@ -183,6 +183,8 @@ def normalise_value(catalogue: Catalogue, prop: PropSpec, value: str) -> str:
         raise FunnelInputError("bad_value", f"{_shown(value)} is above the maximum {prop.max:g}")
     if prop.enum and typed not in catalogue.allowed(prop.enum):
         raise FunnelInputError("bad_value", f"{_shown(value)} is not one of the {prop.enum} of the catalogue")
+    if prop.format and not catalogue.formats()[prop.format].fullmatch(str(typed)):
+        raise FunnelInputError("bad_value", f"{_shown(value)} is not a well-formed {prop.format}")
     return prop_arrays({"v": typed})[1][0]
 
 

@@ -6,6 +6,7 @@ never as silently rejected (or silently accepted) traffic.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -21,12 +22,20 @@ FLOWS_FILE = HERE / "flows.yaml"
 SLOTS_FILE = HERE / "slots.yaml"
 
 PropType = Literal["string", "integer", "number", "boolean", "date"]
+# A slot's name after its channel: the same for slots.yaml and for slots operators create
+# through the touchpoint admin API (docs/touchpoints.md), which the collector cannot list.
+SLOT_NAME_PATTERN = "[a-z][a-z0-9_]{0,47}"
+PropFormat = Literal["slot_id"]
 
 
 class PropSpec(StrictModel):
+    """``enum``: one of a list of the contract. ``format``: a shape, for values the contract
+    cannot list: ``slot_id`` is ``<channel>.<name>`` with a channel of the contract."""
+
     type: PropType
     required: bool = False
     enum: Literal["businesses", "flows", "slots"] | None = None
+    format: PropFormat | None = None
     min: float | None = None
     max: float | None = None
 
@@ -108,16 +117,27 @@ class Catalogue(StrictModel):
         for name, slot in self.slots.items():
             if slot.channel not in self.channels:
                 raise ValueError(f"slot {name!r}: unknown channel {slot.channel!r}")
+            if not re.fullmatch(f"{re.escape(slot.channel)}\\.{SLOT_NAME_PATTERN}", name):
+                raise ValueError(f"slot {name!r}: must be {slot.channel}.<name>, the name matching {SLOT_NAME_PATTERN}")
         for name, spec in self.events.items():
             for prop, p in spec.props.items():
-                if p.enum and p.type != "string":
-                    raise ValueError(f"event {name!r} prop {prop!r}: enum needs type string")
+                if (p.enum or p.format) and p.type != "string":
+                    raise ValueError(f"event {name!r} prop {prop!r}: enum and format need type string")
             if spec.late == "apply_last_step" and not {"flow", "step"} <= spec.props.keys():
                 raise ValueError(f"event {name!r}: late policy apply_last_step needs props flow and step")
         return self
 
     def allowed(self, enum: str) -> frozenset[str]:
         return frozenset({"businesses": self.businesses, "flows": self.flows, "slots": self.slots}[enum])
+
+    def slot_id_pattern(self) -> str:
+        """A well-formed slot id, of the contract or not: ``<channel>.<name>`` (a regular expression)."""
+        channels = "|".join(re.escape(c) for c in self.channels)
+        return f"(?:{channels})\\.{SLOT_NAME_PATTERN}"
+
+    def formats(self) -> dict[PropFormat, re.Pattern[str]]:
+        """Each ``format`` of a prop as a compiled expression (to ``fullmatch``)."""
+        return {"slot_id": re.compile(self.slot_id_pattern())}
 
     @property
     def key_slots(self) -> list[str]:

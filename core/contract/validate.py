@@ -56,6 +56,7 @@ class EventValidator:
         self.limits = catalogue.limits
         self.channels = frozenset(catalogue.channels)
         self._enums = {name: catalogue.allowed(name) for name in ("businesses", "flows", "slots")}
+        self._formats = catalogue.formats()
         self._specs: dict[str, tuple[dict[str, PropSpec], frozenset[str]]] = {
             name: (spec.props, frozenset(k for k, p in spec.props.items() if p.required))
             for name, spec in catalogue.events.items()
@@ -181,6 +182,11 @@ class EventValidator:
                 self._check_date(where, value)
             if spec.enum and value not in self._enums[spec.enum]:
                 raise EventRejected(f"{where}: {shown(value)} is not a known {spec.enum[:-1]}")
+            if spec.format == "slot_id" and not self._formats[spec.format].fullmatch(value):
+                raise EventRejected(
+                    f"{where}: {shown(value)} is not a known slot: expected <channel>.<name> with a channel of "
+                    f"{', '.join(sorted(self.channels))} and a name of a-z, 0-9 and _ (at most 48)"
+                )
             return
         if spec.type == "boolean":
             if not isinstance(value, bool):

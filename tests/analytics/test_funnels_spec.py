@@ -26,6 +26,7 @@ def test_steps_parse_with_values_normalised_by_prop_type() -> None:
     assert parse_step("order_success amount=20.0").where == {"amount": "20"}
     assert parse_step("touchpoint_decision degraded=true").where == {"degraded": "true"}
     assert parse_step("page_view ref_share_id='a b'").where == {"ref_share_id": "a b"}
+    assert parse_step("touchpoint_click slot=app.topup_page_banner").where == {"slot": "app.topup_page_banner"}
     assert step.label == "flow_step flow=plan_upgrade step=2"
 
 
@@ -43,6 +44,8 @@ def test_steps_parse_with_values_normalised_by_prop_type() -> None:
         ("page_view ref_share_id='unclosed", "bad_step"),
         ("touchpoint_decision degraded=yes", "bad_value"),
         ("broadband_contract expires_on=2026-13-01", "bad_value"),
+        ("touchpoint_click slot=moon.billboard", "bad_value"),
+        ("touchpoint_exposure slot=banner", "bad_value"),
         ("flow_step; DROP TABLE events_raw", "unknown_event"),
         ("flow_step nope=1", "unknown_property"),
     ],

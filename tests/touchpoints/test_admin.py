@@ -24,6 +24,7 @@ ENDPOINTS = [
     ("PUT", "/v1/admin/campaigns/arrears_pay_now"),
     ("POST", "/v1/admin/campaigns/arrears_pay_now/pause"),
     ("GET", "/v1/admin/slots"),
+    ("POST", "/v1/admin/slots"),
     ("GET", "/v1/admin/slots/app.banner"),
     ("PUT", "/v1/admin/slots/app.banner"),
     ("POST", "/v1/admin/slots/app.banner/archive"),
@@ -185,6 +186,7 @@ def test_slots_are_the_contracts_with_served_settings(client: FlaskClient) -> No
         == "invalid_slot"
     )
     assert client.put("/v1/admin/slots/app.brand_new", json={}, headers=ADMIN).json["reason"] == "unknown_slot"
+    assert client.get("/v1/admin/slots/app.brand_new", headers=ADMIN).status_code == 404
     assert client.post("/v1/admin/slots/app.banner/archive", headers=ADMIN).json["slot"]["status"] == "archived"
     assert client.post("/v1/admin/slots/app.banner/resume", headers=ADMIN).json["reason"] == "archived"
     answer = client.get("/v1/touchpoints?user_id=u1&channel=app&slot=banner").json

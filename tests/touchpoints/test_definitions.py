@@ -13,6 +13,7 @@ from touchpoints.definitions import (
     load_file_campaigns,
     load_knowledge_base,
 )
+from touchpoints.model import StoredSlot
 
 SCENARIOS = ("data_threshold", "topup", "arrears", "low_balance", "broadband_expiry", "unsubscribe")
 
@@ -102,11 +103,31 @@ def test_a_broken_definition_file_names_itself(context: DefinitionContext, tmp_p
     assert load_knowledge_base(tmp_path).default_action == "home"
 
 
-def test_slot_settings_only_for_contract_slots(context: DefinitionContext) -> None:
-    assert context.parse_slot_settings("app.banner", {"capacity": 2}).capacity == 2
+def test_slot_settings_and_new_slots(context: DefinitionContext) -> None:
+    assert context.parse_slot_settings({"capacity": 2}).capacity == 2
     with pytest.raises(DefinitionError) as caught:
-        context.parse_slot_settings("app.brand_new", {})
-    assert caught.value.reason == "unknown_slot"
-    with pytest.raises(DefinitionError) as caught:
-        context.parse_slot_settings("app.banner", {"capacity": 0})
+        context.parse_slot_settings({"capacity": 0})
     assert caught.value.reason == "invalid_slot"
+    slot_id, definition, status = context.parse_new_slot({"id": "wechat.topup", "kind": "reminder", "capacity": 1})
+    assert (slot_id, definition.channel, definition.kind, definition.key, status) == (
+        "wechat.topup",
+        "wechat",
+        "reminder",
+        False,
+        "active",
+    )
+    with pytest.raises(DefinitionError) as caught:
+        context.parse_new_slot({"id": "moon.topup", "kind": "reminder", "capacity": 1})
+    assert caught.value.reason == "unknown_channel"
+
+
+def test_campaigns_may_name_created_slots_when_told_of_them(context: DefinitionContext) -> None:
+    content = {"reminder": {"id": "r", "title": "R"}}
+    raw = campaign_dict("c", slots=["wechat.topup"], content=content)
+    with pytest.raises(DefinitionError) as caught:
+        context.parse_campaign(raw)
+    assert caught.value.reason == "unknown_slot"
+    _, definition, _ = context.parse_new_slot({"id": "wechat.topup", "kind": "reminder", "capacity": 1})
+    known = context.slots_with({"wechat.topup": StoredSlot(definition=definition)})
+    assert context.parse_campaign(raw, known).slots == ["wechat.topup"]
+    assert known["app.banner"] == context.contract.slots["app.banner"]

@@ -3,7 +3,8 @@
 The directory (``TOUCHSTREAM_TOUCHPOINTS_DEFINITIONS``, default this package's folder)
 holds ``knowledge_base.yaml`` and any number of other ``*.yaml`` files with a
 ``campaigns:`` list. Every campaign, from a file or from the admin API, is checked here:
-its slots exist in the contract (``core/contract/slots.yaml``), each slot's kind has
+its slots exist (in the contract, ``core/contract/slots.yaml``, or, for the admin API and
+the live set, created through it: :meth:`DefinitionContext.slots_with`), each slot's kind has
 content, its audience compiles against the known tags and profile fields, its trigger
 names a fact event. Errors carry a machine-readable ``reason`` and say what is wrong.
 """
@@ -11,6 +12,8 @@ names a fact event. Errors carry a machine-readable ``reason`` and say what is w
 from __future__ import annotations
 
 import hashlib
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,11 +22,12 @@ import yaml
 from pydantic import ValidationError
 
 from core.contract import Catalogue, default_catalogue
+from core.contract.definitions import Slot
 from tagging.catalogue import TagCatalogue, default_tag_catalogue
 from tagging.profiles.audiences import AUDIENCE_TAG_PREFIX  # operators' audiences (funnel drop-offs)
 from touchpoints.audience import AudienceError, Identifiers, Predicate, compile_audience
 from touchpoints.facts import field_types
-from touchpoints.model import Campaign, KnowledgeBase, SlotSettings
+from touchpoints.model import Campaign, KnowledgeBase, NewSlot, SlotSettings, Status, StoredSlot
 
 DEFINITIONS_DIR = Path(__file__).parent
 KNOWLEDGE_BASE_FILE = "knowledge_base.yaml"
@@ -37,10 +41,22 @@ class DefinitionError(ValueError):
         self.reason = reason
 
 
+# The reason of a refused new slot, by the field pydantic complains about first.
+# key: only false, key slots are the contract's (the key_touchpoint_clicker tags name them).
+NEW_SLOT_REASONS = {"id": "invalid_slot_id", "kind": "unknown_kind", "capacity": "invalid_capacity", "key": "key_slot"}
+
+
 def validation_message(exc: ValidationError) -> str:
     return "; ".join(
         f"{'.'.join(str(p) for p in err['loc']) or '(body)'}: {err['msg']}" for err in exc.errors(include_url=False)
     )
+
+
+def first_error(exc: ValidationError, where: str = "") -> tuple[str, str, str]:
+    """(field, pydantic error type, message) of the first error, to choose a reason by;
+    ``where`` names an error of the whole input."""
+    err = exc.errors(include_url=False)[0]
+    return (str(err["loc"][0]) if err["loc"] else where), err["type"], err["msg"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +67,7 @@ class DefinitionContext:
     identifiers: Identifiers
     fact_events: frozenset[str]
     knowledge_base: KnowledgeBase
+    slot_id: re.Pattern[str]  # a well-formed slot id, of the contract or created (to fullmatch)
 
     @classmethod
     def build(
@@ -60,25 +77,31 @@ class DefinitionContext:
         tags = tags or default_tag_catalogue()
         facts = frozenset(name for name, spec in contract.events.items() if spec.late == "apply")
         identifiers = Identifiers(frozenset(tags.tags), (AUDIENCE_TAG_PREFIX,), field_types(facts))
-        return cls(contract, identifiers, facts, knowledge_base)
+        return cls(contract, identifiers, facts, knowledge_base, re.compile(contract.slot_id_pattern()))
 
-    def parse_campaign(self, raw: Any) -> Campaign:
-        """A valid campaign from untrusted data, or :class:`DefinitionError`."""
+    def parse_campaign(self, raw: Any, slots: Mapping[str, Slot] | None = None) -> Campaign:
+        """A valid campaign from untrusted data, or :class:`DefinitionError`; ``slots``: the
+        slots it may name (default: the contract's)."""
         try:
             campaign = Campaign.model_validate(raw)
         except ValidationError as exc:
             raise DefinitionError("invalid_campaign", validation_message(exc)) from None
-        self.check_campaign(campaign)
+        self.check_campaign(campaign, slots)
         return campaign
 
-    def check_campaign(self, campaign: Campaign) -> Predicate:
+    def check_campaign(self, campaign: Campaign, slots: Mapping[str, Slot] | None = None) -> Predicate:
         """Cross-checks; returns the compiled audience so callers need not compile twice."""
         where = f"campaign {campaign.id}"
+        known = self.contract.slots if slots is None else slots
         kinds = set()
         for slot_id in campaign.slots:
-            slot = self.contract.slots.get(slot_id)
+            slot = known.get(slot_id)
             if slot is None:
-                raise DefinitionError("unknown_slot", f"{where}: slot {slot_id!r} is not in core/contract/slots.yaml")
+                raise DefinitionError(
+                    "unknown_slot",
+                    f"{where}: slot {slot_id!r} is neither in core/contract/slots.yaml nor created "
+                    "through POST /v1/admin/slots",
+                )
             kinds.add(slot.kind)
         if campaign.recommend is None:
             missing = sorted(kinds - campaign.content.keys())
@@ -99,17 +122,42 @@ class DefinitionContext:
         except AudienceError as exc:
             raise DefinitionError("invalid_audience", f"{where}: audience: {exc}") from None
 
-    def parse_slot_settings(self, slot_id: str, raw: Any) -> SlotSettings:
-        if slot_id not in self.contract.slots:
-            raise DefinitionError(
-                "unknown_slot",
-                f"slot {slot_id!r} is not in core/contract/slots.yaml; new slots are added there first "
-                "(the collector validates touchpoint events against it)",
-            )
+    def slots_with(self, stored: Mapping[str, StoredSlot]) -> dict[str, Slot]:
+        """The contract's slots and the created ones among ``stored`` (archived included: a
+        campaign naming one stays valid). A contract slot wins over a created one of its id."""
+        contract = self.contract.slots
+        created = {i: s.definition for i, s in stored.items() if s.definition is not None and i not in contract}
+        return {**contract, **created}
+
+    @staticmethod
+    def parse_slot_settings(raw: Any) -> SlotSettings:
         try:
             return SlotSettings.model_validate(raw)
         except ValidationError as exc:
             raise DefinitionError("invalid_slot", validation_message(exc)) from None
+
+    def parse_new_slot(self, raw: Any) -> tuple[str, Slot, Status]:
+        """A new slot from untrusted data (id, definition, initial status), or :class:`DefinitionError`
+        whose reason names what is wrong (invalid_slot_id, unknown_channel, unknown_kind...).
+        Whether the id is taken is the caller's to check (the contract's, the store's)."""
+        try:
+            new = NewSlot.model_validate(raw)
+        except ValidationError as exc:
+            field, kind, _ = first_error(exc)
+            if kind == "extra_forbidden":
+                reason = "unknown_field"
+            elif kind == "missing":
+                reason = "missing_field"
+            else:
+                reason = NEW_SLOT_REASONS.get(field, "invalid_slot")
+            raise DefinitionError(reason, validation_message(exc)) from None
+        channel = new.id.split(".", 1)[0]
+        if channel not in self.contract.channels:
+            raise DefinitionError(
+                "unknown_channel", f"id: channel {channel!r} is none of {', '.join(self.contract.channels)}"
+            )
+        definition = Slot(channel=channel, kind=new.kind, key=False, capacity=new.capacity)
+        return new.id, definition, new.status
 
 
 def _read_yaml(path: Path) -> Any:

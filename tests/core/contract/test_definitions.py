@@ -49,3 +49,23 @@ def test_misspelt_key_fails_at_load(tmp_path: Path) -> None:
     flows = yaml.safe_load(FLOWS_FILE.read_text())
     with pytest.raises(ValidationError, match="propz"):
         load_catalogue(*_write(tmp_path, catalogue, flows))
+
+
+@pytest.mark.parametrize(
+    ("slot_id", "message"),
+    [("web.banner2", "must be app.<name>"), ("app.Banner", "must be app.<name>"), ("app.a:b", "must be app.<name>")],
+)
+def test_a_slot_id_is_its_channel_and_a_plain_name(tmp_path: Path, slot_id: str, message: str) -> None:
+    """Created slots (touchpoint admin API) follow the same shape: the collector accepts any such id."""
+    slots = tmp_path / "slots.yaml"
+    slots.write_text(yaml.safe_dump({"slots": {slot_id: {"channel": "app", "kind": "banner", "capacity": 1}}}))
+    with pytest.raises(ValidationError, match=message):
+        load_catalogue(CATALOGUE_FILE, FLOWS_FILE, slots)
+
+
+def test_a_format_needs_a_string_prop(tmp_path: Path) -> None:
+    catalogue = yaml.safe_load(CATALOGUE_FILE.read_text())
+    catalogue["events"]["click"]["props"]["element"] = {"type": "integer", "format": "slot_id"}
+    flows = yaml.safe_load(FLOWS_FILE.read_text())
+    with pytest.raises(ValidationError, match="enum and format need type string"):
+        load_catalogue(*_write(tmp_path, catalogue, flows))
