@@ -11,7 +11,8 @@ One run, one embedded chDB warehouse in a temporary directory:
     step the first matching event after the previous one (``arrayFilter(...)[1]``).
 The engine's own query is also timed on the plain copy, with and without the breakdown,
 which separates what the engine costs from what reading the ``events`` view costs, and gives
-(c) a like-for-like rival (neither computes a breakdown).
+(c) a like-for-like rival (neither computes a breakdown), and once more over no rows at all
+(``WHERE 0 AND …``): its fixed cost of analysis and planning, whatever the scan.
 Events are synthesised by the engine itself (``INSERT … SELECT … FROM numbers``) with the
 structure of the generated world: sessions of 20 events per user and channel, a third of
 them running one of the flows of core/contract/flows.yaml, each step continued with the
@@ -199,6 +200,9 @@ def main() -> None:
             rows = wh.query("SELECT count() FROM events").scalar()
             on_plain = funnel_query(spec)
             plain_sql = on_plain.sql.replace("FROM events\n", "FROM events_plain\n")
+            # the same query over no rows: what analysing and planning it costs, whatever the scan
+            no_rows_sql = plain_sql.replace("\n            WHERE ", "\n            WHERE 0 AND ", 1)
+            assert no_rows_sql != plain_sql, "the funnel SQL's row filter moved: update the benchmark"
             bare_spec = funnel_query(saved_funnels()[FUNNEL].spec().model_copy(update={"breakdown": None}))
             bare_spec_sql = bare_spec.sql.replace("FROM events\n", "FROM events_plain\n")
             seconds, results = timed(
@@ -206,6 +210,7 @@ def main() -> None:
                     "engine": lambda: run_funnel(spec, wh),
                     "engine_on_plain": lambda: wh.query(plain_sql, on_plain.params),
                     "engine_on_plain_no_breakdown": lambda: wh.query(bare_spec_sql, bare_spec.params),
+                    "engine_no_rows": lambda: wh.query(no_rows_sql, on_plain.params),
                     "bare": lambda: wh.query(bare_window_funnel_sql(conditions, spec.window_seconds)),
                     "posthog": lambda: wh.query(posthog_array_sql(conditions, spec.window_seconds)),
                 },
@@ -234,11 +239,13 @@ def main() -> None:
         "engine_s": round(engine_s, 3),
         "engine_on_plain_copy_s": round(median["engine_on_plain"], 3),
         "engine_on_plain_copy_no_breakdown_s": round(median["engine_on_plain_no_breakdown"], 3),
+        "engine_no_rows_s": round(median["engine_no_rows"], 3),
         "bare_window_funnel_s": round(bare_s, 3),
         "posthog_array_s": round(posthog_s, 3),
         "events_view_vs_plain_copy": round(engine_s / median["engine_on_plain"], 2),  # the view costs nothing
         "engine_vs_bare": round(engine_s / bare_s, 2),
         "engine_vs_posthog": round(engine_s / posthog_s, 2),
+        "engine_no_rows_vs_bare": round(median["engine_no_rows"] / bare_s, 2),  # fixed cost alone
         "fastest_s": {name: round(t, 3) for name, t in best.items()},
         "fastest_engine_vs_bare": round(best["engine"] / best["bare"], 2),
         "fastest_engine_vs_posthog": round(best["engine"] / best["posthog"], 2),
