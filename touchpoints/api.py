@@ -121,12 +121,12 @@ def decide() -> Response:
     try:
         decision = parse_query(request.args, tp)
     except ApiError:
-        metrics.REQUESTS.labels("public", "400").inc()
+        metrics.PUBLIC_BAD.inc()
         raise
     try:
         outcome = tp.service.decide(decision)
     except UnknownSlot as exc:
-        metrics.REQUESTS.labels("public", "400").inc()
+        metrics.PUBLIC_BAD.inc()
         raise ApiError(400, "unknown_slot", f"{exc.slot_id} is not a slot of channel {decision.channel}") from None
     if outcome.degraded:
         metrics.DEGRADED.inc()
@@ -134,7 +134,7 @@ def decide() -> Response:
         metrics.REPLAYED.inc()
     for (tier, reason), n in Counter(outcome.slot_results).items():
         metrics.DECISIONS.labels(tier, reason).inc(n)
-    metrics.REQUESTS.labels("public", "200").inc()
+    metrics.PUBLIC_OK.inc()
     metrics.LATENCY.observe(time.perf_counter() - started)
     return Response(outcome.body, mimetype="application/json", headers={"X-Touchpoints-Worker": str(os.getpid())})
 

@@ -19,6 +19,7 @@ import redis
 
 from tagging.profiles import keys as profile_keys
 from tagging.profiles.contacts import ContactKeys, Counters
+from tagging.profiles.scripts import run_script
 from touchpoints.catalog import CampaignSet, Compiler
 from touchpoints.definitions import FileCampaign
 from touchpoints.facts import Facts, build_facts
@@ -67,7 +68,7 @@ class SnapshotReader:
             contacts.life,
             self.version_key,
         ]
-        tags, state, day, week, month, life, version = self.script(keys=keys, client=client)
+        tags, state, day, week, month, life, version = run_script(self.script, client, keys)
         return Snapshot(
             build_facts(_pairs(tags), _pairs(state), now_ms, today),
             Counters.from_hashes(_pairs(day), _pairs(week), _pairs(month), _pairs(life)),

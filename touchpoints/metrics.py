@@ -30,3 +30,9 @@ REDIS_LATENCY = Histogram(
     ["step"],
     buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05),
 )
+
+# the children a decision touches every time, labelled once (a lookup per request otherwise)
+REDIS_READ_LATENCY = REDIS_LATENCY.labels("read")
+REDIS_RESERVE_LATENCY = REDIS_LATENCY.labels("reserve")
+PUBLIC_OK = REQUESTS.labels("public", "200")
+PUBLIC_BAD = REQUESTS.labels("public", "400")

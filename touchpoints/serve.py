@@ -8,6 +8,7 @@ changed them), and makes sure the admin token exists. Each worker then builds it
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from typing import Any
@@ -51,7 +52,11 @@ def run_touchpoints(settings: Settings, host: str, port: int, workers: int, thre
     def make_app() -> Any:
         from touchpoints.app import create_app
 
-        return create_app(settings)
+        app = create_app(settings)
+        # what the worker built to serve (modules, campaigns, compiled audiences) lives as long as
+        # the worker: out of the collector's way, a full collection no longer walks all of it
+        gc.freeze()
+        return app
 
     GunicornApplication(gunicorn_options(host, port, workers, threads), make_app).run()
 

@@ -133,7 +133,7 @@ class DecisionService:
                 client = self.client()
                 snapshot = self.reader.read(client, request.user_id, contact_keys, now, today_in(self.config.zone, now))
                 campaigns = self.live.refresh(snapshot.version)
-                metrics.REDIS_LATENCY.labels("read").observe(time.perf_counter() - started)
+                metrics.REDIS_READ_LATENCY.observe(time.perf_counter() - started)
                 self.breaker.success()
             except redis.RedisError as exc:
                 self._redis_failed("read", exc)
@@ -188,7 +188,7 @@ class DecisionService:
                 counted = self.scripts.reserve(
                     contact_keys, reservations, now, self.config.marketing_cap_month, stored, client
                 )
-                metrics.REDIS_LATENCY.labels("reserve").observe(time.perf_counter() - started)
+                metrics.REDIS_RESERVE_LATENCY.observe(time.perf_counter() - started)
                 self.breaker.success()
             except redis.RedisError as exc:
                 self._redis_failed("reserve", exc)

@@ -36,6 +36,7 @@ import orjson
 import redis
 
 from core.clock import DAY_MS
+from tagging.profiles.scripts import run_script
 
 DAY_TTL_S = 2 * 86_400
 WEEK_TTL_S = 8 * 86_400
@@ -272,7 +273,7 @@ class ContactScripts:
         ]
         args = [now_ms, marketing_cap_month, 1 if request else 0, request[1] if request else b"", orjson.dumps(batch)]
         key_list = [*keys.as_list(), request[0] if request else keys.seen]
-        reply = self.reserve_script(keys=key_list, args=args, client=client)
+        reply = run_script(self.reserve_script, client, key_list, args)
         status = _text(reply[0])
         if status == "replay":
             stored = reply[1]
